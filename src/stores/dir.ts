@@ -1,0 +1,53 @@
+// A directory of artifact files laid out as `<root>/<sha256>/<file name>`, served by
+// `julia-airgap serve` (or any static web server) at `<url>/<sha256>/<file name>`.
+
+import { randomBytes } from 'node:crypto';
+import { copyFile, link, mkdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { PublishError } from '../errors.js';
+import type { ArtifactKey, ArtifactStore } from './store.js';
+
+const SHA256 = /^[0-9a-f]{64}$/;
+const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
+
+export function artifactRelPath(key: ArtifactKey): string {
+  if (!SHA256.test(key.sha256)) throw new PublishError(key.sha256, 'not a sha256');
+  if (!FILE_NAME.test(key.fileName) || key.fileName.includes('..')) throw new PublishError(key.fileName, 'unsafe artifact file name');
+  return `${key.sha256}/${key.fileName}`;
+}
+
+export function dirStore(opts: { path: string; url: string }): ArtifactStore {
+  const root = path.resolve(opts.path);
+  const base = opts.url.replace(/\/+$/, '');
+  const target = (key: ArtifactKey) => path.join(root, ...artifactRelPath(key).split('/'));
+  return {
+    kind: 'dir',
+    async has(key) {
+      try {
+        return (await stat(target(key))).isFile();
+      } catch {
+        return false;
+      }
+    },
+    async put(file, key, size) {
+      const dest = target(key);
+      await mkdir(path.dirname(dest), { recursive: true });
+      // Dot-prefixed temp names are never served by `julia-airgap serve`.
+      const tmp = path.join(path.dirname(dest), `.tmp-${randomBytes(6).toString('hex')}`);
+      try {
+        // A hard link shares the verified cache file without copying gigabytes; fall back to a copy across devices.
+        await link(file, tmp).catch(() => copyFile(file, tmp));
+        const st = await stat(tmp);
+        if (st.size !== size) throw new PublishError(dest, `size ${st.size} after copy, expected ${size}`);
+        await rename(tmp, dest);
+      } catch (err) {
+        await rm(tmp, { force: true });
+        if (err instanceof PublishError) throw err;
+        throw new PublishError(dest, `cannot store artifact: ${(err as Error).message}`, { cause: err });
+      }
+    },
+    publicUrl(key) {
+      return `${base}/${artifactRelPath(key)}`;
+    },
+  };
+}

@@ -75,8 +75,14 @@ function setTopLevel(text: string, stmts: TomlStatement[], key: string, value: s
   edits.push(lineAfter(text, anchor, `${key} = ${tomlString(value)}`));
 }
 
-function verify(file: string, what: string, actual: TomlTable, expected: TomlTable): void {
-  if (!tomlEqual(actual, expected)) {
+function verify(file: string, what: string, result: string, expected: TomlTable): void {
+  let actual: TomlTable | undefined;
+  try {
+    actual = parseToml(result, file);
+  } catch {
+    actual = undefined;
+  }
+  if (actual === undefined || !tomlEqual(actual, expected)) {
     throw new InputError(file, `${what}: the edited text does not parse to the intended content; the file has a layout this tool cannot edit safely`);
   }
 }
@@ -145,7 +151,7 @@ export function rewriteRegistryToml(
   if (opts.name !== undefined) expected['name'] = opts.name;
   if (opts.uuid !== undefined) expected['uuid'] = opts.uuid;
   expected['packages'] = Object.fromEntries(Object.entries(origPackages).filter(([u]) => keep.has(u.toLowerCase())));
-  verify(file, 'rewriting Registry.toml', parseToml(result, file), expected);
+  verify(file, 'rewriting Registry.toml', result, expected);
   return result;
 }
 
@@ -156,7 +162,7 @@ export function rewritePackageToml(text: string, file: string, opts: { repo: str
   const edits: Edit[] = [];
   setTopLevel(text, stmts, 'repo', opts.repo, ['uuid', 'name'], edits);
   const result = applyEdits(text, edits);
-  verify(file, 'rewriting repo', parseToml(result, file), { ...orig, repo: opts.repo });
+  verify(file, 'rewriting repo', result, { ...orig, repo: opts.repo });
   return result;
 }
 
@@ -196,6 +202,6 @@ export function rewriteVersionsToml(text: string, file: string, keep: ReadonlyMa
 
   const expected: TomlTable = {};
   for (const [v, tree] of keep) expected[v] = { ...(orig[v] as TomlTable), 'git-tree-sha1': tree.toLowerCase() };
-  verify(file, 'rewriting versions', parseToml(result, file), expected);
+  verify(file, 'rewriting versions', result, expected);
   return result;
 }

@@ -1,0 +1,26 @@
+// The git host interface. Each forge (plain directory, Gitea, GitLab, push-to-create server) is
+// one adapter; everything else only sees this.
+
+import { PublishError } from '../errors.js';
+import type { GitConfigPair } from '../git/run.js';
+
+export interface GitHost {
+  readonly kind: string;
+  /** Create the repo if missing (idempotent). */
+  ensureRepo(name: string, opts?: { description?: string }): Promise<void>;
+  /** URL developers clone from (goes into the registry fork). */
+  cloneUrl(name: string): string;
+  /** URL git pushes to, plus secret config pairs for git (never in argv). */
+  pushTarget(name: string): { url: string; config: GitConfigPair[] };
+  setDefaultBranch(name: string, branch: string): Promise<void>;
+}
+
+/**
+ * Repo names reach paths and forge APIs, so adapters accept only names that are safe as both:
+ * what repoNameFor produces, plus registry names such as `General`.
+ */
+export function checkRepoName(target: string, name: string): void {
+  if (!/^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(name) || name.includes('..') || name.length > 100 || /\.git$/i.test(name)) {
+    throw new PublishError(target, `invalid repository name ${JSON.stringify(name)}`);
+  }
+}

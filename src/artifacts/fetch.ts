@@ -243,6 +243,9 @@ async function tryOnce(
       toDigest.destroy();
       await digestP;
       const c = classify(bodyErr);
+      if (c.kind === 'network' && contentLength !== undefined && size < contentLength) {
+        return fail('size', `truncated: ${size} of ${contentLength} bytes (${errorMessage(bodyErr)})`, true, status);
+      }
       return fail(c.kind, errorMessage(bodyErr), c.retryable, status);
     }
     toDigest.end();

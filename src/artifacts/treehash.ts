@@ -294,12 +294,14 @@ export async function digestArchive(
   const extract = tar.extract();
   extract.on('error', () => {}); // surfaced through the entry iterator
 
-  let firstError: unknown;
+  // Stopping one stage makes the others fail with "closed" noise, possibly before the real
+  // cause arrives; the typed error, if any, is the one to report.
+  const errors: unknown[] = [];
   let aborted = false;
   const abort = (err: unknown): void => {
+    errors.push(err);
     if (aborted) return;
     aborted = true;
-    firstError = err;
     decoder.stop();
     extract.destroy();
     void iter.return?.(undefined);
@@ -367,7 +369,7 @@ export async function digestArchive(
   await Promise.all(
     [pumpRaw(), pumpDecoded(), consume(), decoder.done].map((p) => p.catch(abort)),
   );
-  if (aborted) throw firstError;
+  if (aborted) throw errors.find((e) => e instanceof AirgapError) ?? errors[0];
 
   checkSymlinks(root, root, [], refuse);
   const oid = hashTree(root);

@@ -24,7 +24,7 @@ export async function ensureBareRepo(dir: string): Promise<void> {
   if (await isBareRepo(dir)) return;
   const abs = resolve(dir);
   await mkdir(abs, { recursive: true });
-  await git(['init', '--bare', '--quiet', abs], { config: [{ key: 'init.defaultBranch', value: 'main' }], label: abs });
+  await git(['init', '--bare', '--quiet', abs], { settings: [{ key: 'init.defaultBranch', value: 'main' }], label: abs });
   // Reflogs would keep every superseded upstream ref's objects alive for 90 days.
   await git(['config', 'core.logAllRefUpdates', 'false'], { gitDir: abs });
 }
@@ -47,11 +47,13 @@ export interface FetchOptions {
  */
 export async function fetchUpstream(dir: string, url: string, opts: FetchOptions = {}): Promise<{ head?: string; refs: number }> {
   validateRemoteUrl(url, { allowFile: opts.allowFile });
-  const config: GitConfigPair[] = [
-    { key: 'protocol.file.allow', value: opts.allowFile ? 'always' : 'never' },
-    ...(opts.config ?? []),
-  ];
-  const base = { gitDir: dir, config, timeoutMs: opts.timeoutMs, label: redactUrl(url) };
+  const base = {
+    gitDir: dir,
+    config: opts.config,
+    settings: [{ key: 'protocol.file.allow', value: opts.allowFile ? 'always' : 'never' }],
+    timeoutMs: opts.timeoutMs,
+    label: redactUrl(url),
+  };
 
   const { stdout: lsOut } = await git(['ls-remote', '--symref', '--', url, 'HEAD'], base);
   let head: string | undefined;

@@ -20,6 +20,11 @@ export interface GitRunOptions {
   allowExitCodes?: number[];
   /** Names the repository in error messages (a URL is redacted). Defaults to gitDir. */
   label?: string;
+  /**
+   * Non-secret settings passed as `-c key=value` before the subcommand. Unlike `config`, they
+   * are not scrubbed from messages (scrubbing "never" or "always" would garble them).
+   */
+  settings?: GitConfigPair[];
 }
 
 export interface GitResult {
@@ -75,8 +80,14 @@ export function gitEnv(opts: Pick<GitRunOptions, 'config' | 'env'> = {}): NodeJS
 }
 
 /** Full argv after `git`: the global safety options, --git-dir, then the caller's args. */
-export function gitArgv(args: readonly string[], gitDir?: string): string[] {
+export function gitArgv(args: readonly string[], gitDir?: string, settings: readonly GitConfigPair[] = []): string[] {
   const argv = ['-c', 'protocol.ext.allow=never'];
+  for (const { key, value } of settings) {
+    if (!/^[A-Za-z][A-Za-z0-9-]*\.[^\n\0=]+$/.test(key) || /[\n\0]/.test(value)) {
+      throw new GitError('git', ['-c'], null, `invalid setting ${JSON.stringify(key)}`);
+    }
+    argv.push('-c', `${key}=${value}`);
+  }
   if (gitDir !== undefined) argv.push(`--git-dir=${gitDir}`);
   argv.push(...args);
   return argv;
@@ -123,7 +134,7 @@ export function makeGitError(
  * (the cat-file reader). The caller owns the process.
  */
 export function spawnGit(args: readonly string[], opts: GitRunOptions = {}): ChildProcess {
-  return spawn('git', gitArgv(args, opts.gitDir), {
+  return spawn('git', gitArgv(args, opts.gitDir, opts.settings), {
     cwd: opts.cwd,
     env: gitEnv(opts),
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -137,10 +148,11 @@ export function spawnGit(args: readonly string[], opts: GitRunOptions = {}): Chi
  */
 export async function git(args: string[], opts: GitRunOptions = {}): Promise<GitResult> {
   const env = gitEnv(opts);
+  const argv = gitArgv(args, opts.gitDir, opts.settings);
   return new Promise<GitResult>((resolve, reject) => {
     let child: ChildProcess;
     try {
-      child = spawn('git', gitArgv(args, opts.gitDir), {
+      child = spawn('git', argv, {
         cwd: opts.cwd,
         env,
         stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
@@ -153,6 +165,7 @@ export async function git(args: string[], opts: GitRunOptions = {}): Promise<Git
       reject(makeGitError(args, opts, null, `cannot start git: ${(err as Error).message}`));
       return;
     }
+    live.add(child);
     const out: Buffer[] = [];
     let err = '';
     let timedOut = false;
@@ -178,9 +191,11 @@ export async function git(args: string[], opts: GitRunOptions = {}): Promise<Git
       if (err.length > 2 * STDERR_CAP) err = err.slice(-STDERR_CAP);
     });
     child.on('error', (e) => {
+      live.delete(child);
       finish(() => reject(makeGitError(args, opts, null, `cannot run git: ${e.message}`)));
     });
     child.on('close', (code, signal) => {
+      live.delete(child);
       finish(() => {
         if (timedOut) {
           reject(makeGitError(args, opts, null, `${err}\ntimed out after ${opts.timeoutMs} ms`));
@@ -205,6 +220,14 @@ export async function git(args: string[], opts: GitRunOptions = {}): Promise<Git
     }
   });
 }
+
+// git() children run in their own process group (so a timeout reaches git's helpers), which
+// also shields them from the terminal's Ctrl-C. Kill them when this process exits; a CLI that
+// traps SIGINT/SIGTERM should call process.exit() so this runs.
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) killGroup(child);
+});
 
 function killGroup(child: ChildProcess): void {
   if (child.pid === undefined) return;

@@ -32,7 +32,7 @@ export function dirHost(opts: { path: string; url: string }): GitHost {
       const dir = repoDir(name);
       if (!(await exists(join(dir, 'HEAD')))) {
         await mkdir(dir, { recursive: true });
-        await git(['init', '--bare', '--quiet', dir], { config: [{ key: 'init.defaultBranch', value: 'main' }], label: dir });
+        await git(['init', '--bare', '--quiet', dir], { settings: [{ key: 'init.defaultBranch', value: 'main' }], label: dir });
         // Publishing writes through the filesystem; nobody should push over HTTP to the mirror.
         await git(['config', 'http.receivepack', 'false'], { gitDir: dir });
         await git(['config', 'core.logAllRefUpdates', 'false'], { gitDir: dir });

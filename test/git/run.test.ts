@@ -76,6 +76,13 @@ describe('git()', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
+  it('passes settings as -c, unscrubbed', async () => {
+    expect(await gitText(['config', '--get', 'protocol.file.allow'], { gitDir: repo, settings: [{ key: 'protocol.file.allow', value: 'never' }] })).toBe('never');
+    const err = (await git(['rev-parse', 'HEAD'], { gitDir: repo, settings: [{ key: 'core.packedGitLimit', value: 'notanumber' }] }).catch((e: unknown) => e)) as GitError;
+    expect(err.message).toContain('notanumber');
+    await expect(git(['version'], { settings: [{ key: 'a.b', value: 'x\ny' }] })).rejects.toBeInstanceOf(GitError);
+  });
+
   it('rejects a malformed config key', async () => {
     await expect(git(['version'], { config: [{ key: 'nodot', value: 'x' }] })).rejects.toBeInstanceOf(GitError);
   });

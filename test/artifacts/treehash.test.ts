@@ -44,6 +44,13 @@ describe('digestArchive: parity with git write-tree', () => {
     });
   }
 
+  it('pax format (long names as pax records)', async () => {
+    const dir = await mkdtemp(join(work, 'pax-'));
+    const t = await makeArtifactTarball(dir, richSpec(), 'gz', 'pax');
+    const d = await digestArchive(createReadStream(t.file), t.file);
+    expect(d.treeSha1).toBe(t.treeSha1);
+  });
+
   it('small chunks from an async iterable give the same digest', async () => {
     const dir = await mkdtemp(join(work, 'chunks-'));
     const t = await makeArtifactTarball(dir);
@@ -121,6 +128,19 @@ describe('digestArchive: hostile archives are refused, naming the entry', () => 
     await expect(digestArchive(chunks(corrupt), 'corrupt.tar.gz')).rejects.toBeInstanceOf(IntegrityError);
     await expect(digestArchive(chunks(gzipSync(Buffer.alloc(5000, 0x41))), 'junk.tar.gz')).rejects.toThrow(/junk\.tar\.gz/);
     await expect(digestArchive(chunks(Buffer.alloc(0)), 'empty')).rejects.toThrow(/empty/);
+  });
+
+  it('names the missing decompressor', async () => {
+    const dir = await mkdtemp(join(work, 'notool-'));
+    const t = await makeArtifactTarball(dir, { files: { a: 'x' } }, hasTool('xz') ? 'xz' : 'gz');
+    if (!t.file.endsWith('.xz')) return;
+    const saved = process.env.PATH;
+    process.env.PATH = join(dir, 'no-such-bin');
+    try {
+      await expect(digestArchive(chunks(t.bytes), 'a.tar.xz')).rejects.toThrow(/needs the "xz" command/);
+    } finally {
+      process.env.PATH = saved;
+    }
   });
 
   it.skipIf(!hasTool('xz'))('refuses corrupt xz with the tool error', async () => {

@@ -41,6 +41,11 @@ export interface PackageInfo {
   versions: Map<string, VersionInfo>;
   deps: DepsTable[];
   weakDeps: DepsTable[];
+  /**
+   * Problems that do not stop the package from being mirrored, for the report. Example: in
+   * General 2024-04, Twistronics has `subdir = "https://github.com/…/tree/master/src"`.
+   */
+  warnings?: string[];
 }
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -170,9 +175,12 @@ export async function readPackage(src: FileSource, index: RegistryIndex, uuid: s
   if (pkgDoc!['subdir'] !== undefined) {
     const subdir = str(pkgDoc!['subdir']);
     if (subdir === undefined) throw new InputError(pkgFile, `package ${pname}: "subdir" must be a string`);
+    // Pkg finds a registered version by tree hash alone, so a nonsensical subdir does not make
+    // the package uninstallable; it is left out of `info` (it must never reach a path or a git
+    // pathspec) and reported, while the fork keeps the upstream text unchanged.
     const why = unsafePathReason(subdir);
-    if (why) throw new InputError(pkgFile, `package ${pname}: subdir ${JSON.stringify(subdir)} ${why}`);
-    info.subdir = subdir;
+    if (why) info.warnings = [`${pkgFile}: subdir ${JSON.stringify(subdir)} ${why}; ignored`];
+    else info.subdir = subdir;
   }
 
   const seen = new Map<string, string>();

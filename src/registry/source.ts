@@ -1,6 +1,6 @@
 // Where registry files come from. The reader only ever asks for registry-relative paths, so
 // the same code reads a checkout on disk, a git tree (via cat-file) or an in-memory fixture.
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import { InputError } from '../errors.js';
 
@@ -30,15 +30,23 @@ export function unsafePathReason(path: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Reads a registry checkout on disk. Reads are synchronous on purpose: General is ~43k files
+ * of a few hundred bytes, and fs/promises pays four thread-pool round trips per file
+ * (measured here: reading every package took ~5 s async, ~1.4 s sync). Control returns to the
+ * event loop every few dozen reads, so timers and sockets of other stages keep running.
+ */
 export function dirSource(root: string): FileSource {
   const base = nodePath.resolve(root);
   const full = (path: string) => nodePath.join(base, ...path.split('/'));
+  let reads = 0;
   return {
     async readText(path) {
       const why = unsafePathReason(path);
       if (why) throw new InputError(nodePath.join(base, '<registry>'), `refusing to read path ${JSON.stringify(path)}: it ${why}`);
+      if (++reads % 64 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       try {
-        return await readFile(full(path), 'utf8');
+        return readFileSync(full(path), 'utf8');
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;

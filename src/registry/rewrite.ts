@@ -200,7 +200,8 @@ export function rewriteVersionsToml(text: string, file: string, keep: ReadonlyMa
   });
   const result = applyEdits(text, [...edits, ...dropEdits(stmts, drop)]);
 
-  const expected: TomlTable = {};
+  // Null prototype: a version key is data and must never reach Object.prototype's setters.
+  const expected: TomlTable = Object.create(null) as TomlTable;
   for (const [v, tree] of keep) expected[v] = { ...(orig[v] as TomlTable), 'git-tree-sha1': tree.toLowerCase() };
   verify(file, 'rewriting versions', result, expected);
   return result;

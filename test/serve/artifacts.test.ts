@@ -102,12 +102,13 @@ describe('artifact files', () => {
   }
 
   it('ignores multi-range, malformed and stale If-Range requests (full 200)', async () => {
-    for (const headers of [
+    const cases: Array<Record<string, string>> = [
       { Range: 'bytes=0-1,5-6' },
       { Range: 'items=0-5' },
       { Range: 'bytes=9-3' },
       { Range: 'bytes=0-5', 'If-Range': '"stale"' },
-    ]) {
+    ];
+    for (const headers of cases) {
       const res = await fetch(`${server.url}/artifacts/${name}`, { headers });
       expect(res.status, JSON.stringify(headers)).toBe(200);
       expect((await res.arrayBuffer()).byteLength).toBe(n);

@@ -7,6 +7,7 @@ import {
   git,
   gitFails,
   makeBareRepo,
+  makeManyRefsRepo,
   rawRequest,
   removeDir,
   tempDir,
@@ -19,6 +20,7 @@ let gitRoot: string;
 let server: RunningServer;
 let repo: FixtureRepo;
 const logLines: string[] = [];
+const MANY = 2000;
 
 async function gitChildren(): Promise<number> {
   return (await childProcesses()).filter((p) => p.comm.startsWith('git')).length;
@@ -29,6 +31,7 @@ beforeAll(async () => {
   gitRoot = path.join(home, 'root');
   await git(home, home, ['init', '-q', '--bare', path.join(gitRoot, 'placeholder.git')]);
   repo = await makeBareRepo(home, gitRoot, 'Example.jl');
+  await makeManyRefsRepo(home, gitRoot, 'Many.jl', MANY);
   server = await startServer({ port: 0, gitRoot, log: (l) => logLines.push(l) });
 });
 
@@ -92,6 +95,29 @@ describe('git smart HTTP', () => {
       expect((await git(home, dest, ['cat-file', '-t', repo.pinnedTree])).stdout.trim()).toBe('tree');
       expect((await git(home, dest, ['cat-file', '-t', repo.pinnedCommit])).stdout.trim()).toBe('commit');
     });
+  }
+
+  for (const [label, extra] of [
+    ['gzipped', [] as string[]],
+    ['chunked (no Content-Length)', ['-c', 'http.postBuffer=66000']],
+  ] as const) {
+    for (const version of ['0', '2']) {
+      it(`accepts ${label} request bodies (protocol v${version})`, async () => {
+        const dest = path.join(home, `many-${label.split(' ')[0]}-v${version}`);
+        await git(home, home, ['init', '-q', dest]);
+        const r = await git(
+          home,
+          dest,
+          [...extra, '-c', `protocol.version=${version}`, 'fetch', '-q', `${server.url}/git/Many.jl.git`, '+refs/*:refs/remotes/x/*'],
+          { GIT_TRACE_CURL: '1', GIT_TRACE_CURL_NO_DATA: '1' },
+        );
+        const sent = r.stderr.split('\n').filter((l) => l.includes('=> Send header'));
+        if (label === 'gzipped') expect(sent.some((l) => /Content-Encoding: gzip/i.test(l))).toBe(true);
+        else expect(sent.some((l) => /Transfer-Encoding: chunked/i.test(l))).toBe(true);
+        const count = (await git(home, dest, ['for-each-ref', 'refs/remotes/x/tags/'])).stdout.trim().split('\n').length;
+        expect(count).toBe(MANY);
+      });
+    }
   }
 
   it('answers ls-remote with protocol v2 when asked, and v0 otherwise', async () => {

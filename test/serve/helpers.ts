@@ -185,3 +185,30 @@ export async function waitFor(cond: () => Promise<boolean>, ms = 10_000): Promis
   }
   return cond();
 }
+
+/**
+ * A bare repo with `count` commits, each reachable only through its own tag, so that fetching
+ * every ref makes the client send `count` distinct wants: a request body big enough for git to
+ * gzip it (or, with a small http.postBuffer, to stream it chunked without a Content-Length).
+ */
+export async function makeManyRefsRepo(home: string, gitRoot: string, name: string, count: number): Promise<string> {
+  const bare = path.join(gitRoot, `${name}.git`);
+  await git(home, home, ['init', '-q', '--bare', '-b', 'main', bare]);
+  let stream = '';
+  for (let i = 1; i <= count; i++) {
+    const data = `file ${i}\n`;
+    const msg = `commit ${i}\n`;
+    stream +=
+      `commit refs/tags/t${i}\nmark :${i}\ncommitter T <t@example.invalid> 1700000000 +0000\n` +
+      `data ${Buffer.byteLength(msg)}\n${msg}` +
+      `M 100644 inline f.txt\ndata ${Buffer.byteLength(data)}\n${data}\n`;
+  }
+  stream += `reset refs/heads/main\nfrom :${count}\n\n`;
+  await new Promise<void>((resolve, reject) => {
+    const child = execFile('git', ['fast-import', '--quiet'], { cwd: bare, env: gitEnv(home) }, (err) =>
+      err ? reject(err) : resolve(),
+    );
+    child.stdin?.end(stream);
+  });
+  return bare;
+}

@@ -103,8 +103,9 @@ describe.skipIf(!HAVE_DATA)('General 2024-04-04', () => {
       expect(names, n).toContain(n);
     }
     expect(closure.roots.map((u) => index.packages.get(u)!.name)).toEqual(['Plots', 'DataFrames']);
-    expect(closure.packages.size).toBeGreaterThan(150);
-    expect(closure.packages.size).toBeLessThan(1_000);
+    // All versions' deps plus weak deps: 809 packages (deps of the newest Plots alone: 160).
+    expect(closure.packages.size).toBe(809);
+    expect([...closure.packages.values()].reduce((n, p) => n + p.versions.size, 0)).toBe(18_666);
     let checked = 0;
     for (const p of closure.packages.values()) {
       for (const v of p.versions.keys()) {

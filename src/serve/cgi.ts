@@ -142,18 +142,24 @@ export function serveGit(
     };
 
     child.on('error', () => {
-      // Spawn failure (git missing) or a kill of an already-dead process.
-      if (!res.headersSent) sendText(res, stats, 502, 'git http-backend could not be started\n');
-      else res.destroy();
+      // With a pid the process exists and this was a failed kill(); 'close' still follows.
+      if (child.pid !== undefined) return;
+      if (!res.headersSent && !res.destroyed) sendText(res, stats, 502, 'git http-backend could not be started\n');
       exited = true;
       tracker.delete(child);
       finish();
     });
-    child.on('close', () => {
+    // The response is ended here rather than on stdout's end so that the exit status is known:
+    // a pack cut short by a failing upload-pack must reach the client as a broken transfer,
+    // not as a clean end of a chunked body.
+    child.on('close', (code) => {
       exited = true;
       tracker.delete(child);
-      if (!res.headersSent) sendText(res, stats, 502, 'git http-backend produced no response\n');
-      else if (!res.writableEnded && !res.destroyed) res.end();
+      if (!res.headersSent && !res.destroyed) sendText(res, stats, 502, 'git http-backend produced no response\n');
+      else if (!res.writableEnded && !res.destroyed) {
+        if (code === 0) res.end();
+        else res.destroy();
+      }
       finish();
     });
 
@@ -214,9 +220,6 @@ export function serveGit(
           res.once('drain', () => child.stdout.resume());
         }
       }
-    });
-    child.stdout.on('end', () => {
-      if (res.headersSent && !res.writableEnded && !res.destroyed) res.end();
     });
   });
 }

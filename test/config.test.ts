@@ -97,7 +97,7 @@ describe('config', () => {
   });
 
   it('a missing file says how to make one', async () => {
-    const err = await loadConfig(path.join(dir, 'absent.toml')).catch((e: unknown) => e as Error);
+    const err = (await loadConfig(path.join(dir, "absent.toml")).then(() => new Error("loaded"), (e: unknown) => e as Error));
     expect(err.message).toContain('julia-airgap init');
   });
 

@@ -1,0 +1,9 @@
+// The library API. The CLI is a thin layer over these functions.
+
+export { loadConfig, resolveConfig, type Config } from './config.js';
+export * from './errors.js';
+export { sync, type SyncOptions, type SyncReport, type SyncCounts } from './sync/pipeline.js';
+export { makeReporter, silentReporter, type Reporter } from './sync/report.js';
+export { loadLedger, type Ledger, type LedgerItem } from './sync/ledger.js';
+export { loadState, type State } from './sync/state.js';
+export { startServer, type ServeOptions, type RunningServer } from './serve/server.js';

@@ -1,0 +1,460 @@
+// `sync`: the stages in order. Upstream registry -> selection -> repo mirror and tree check ->
+// artifact scan, fetch and store -> patch -> pins and repo publish -> completeness -> fork ->
+// registry publish (last) -> state and ledger. See ARCHITECTURE.md for who owns which file.
+
+import { createHash } from 'node:crypto';
+import type { Dispatcher } from 'undici';
+import { parseTriplet, type Platform } from '../artifacts/platform.js';
+import { type Config, parseDuration } from '../config.js';
+import { AirgapError, ConfigError, errorMessage, PublishError } from '../errors.js';
+import { openCatFile } from '../git/catfile.js';
+import { listRefs, UPSTREAM_NS } from '../git/mirror.js';
+import { PIN_NAMESPACE, pinRef, writePins } from '../git/pins.js';
+import { git, gitText } from '../git/run.js';
+import { makeHost } from '../hosts/index.js';
+import type { GitHost } from '../hosts/host.js';
+import { pushRefs } from '../hosts/push.js';
+import { buildForkTree, commitFork, type ForkPackage } from '../registry/fork.js';
+import { depsOf, type PackageInfo } from '../registry/reader.js';
+import { makeStore } from '../stores/index.js';
+import type { ArtifactStore } from '../stores/store.js';
+import { fetchAndStore, newScanMemo, requirementsOf, scanTree, type ArtifactOutcome, type Requirement, type TreeArtifacts } from './artifacts.js';
+import { loadLedger, mergeLedger, saveLedger, type LedgerEntry, type LedgerItem } from './ledger.js';
+import { patchTree, type PatchMemo } from './patch.js';
+import { groupRepos, syncRepo, type RepoGroup, type RepoStatus } from './repos.js';
+import { mapLimit, silentReporter, type Reporter } from './report.js';
+import { acquireLock, loadState, saveState, statePaths, type State } from './state.js';
+import { isLocalPath, openUpstream, selectFromConfig, upstreamGitConfig, type Upstream } from './upstream.js';
+
+export interface SyncOptions {
+  env?: NodeJS.ProcessEnv;
+  reporter?: Reporter;
+  /** concurrent repo fetches/pushes (overrides sync.jobs) */
+  jobs?: number;
+  /** refetch and republish every repo */
+  full?: boolean;
+  /** accept a changed artifacts.url: re-patch and republish everything */
+  rebaseUrls?: boolean;
+  /** wait this long for another run's lock, then give up */
+  waitLockMs?: number;
+  dispatcher?: Dispatcher;
+  now?: () => Date;
+}
+
+export interface SyncCounts {
+  packagesSelected: number;
+  packagesKept: number;
+  versionsRegistered: number;
+  versionsKept: number;
+  versionsPatched: number;
+  versionsIncomplete: number;
+  versionsLost: number;
+  repos: number;
+  reposFetched: number;
+  reposPushed: number;
+  artifactsRequired: number;
+  artifactsDownloaded: number;
+  artifactsStored: number;
+  artifactsFailed: number;
+}
+
+export interface SyncReport {
+  exitCode: 0 | 1 | 3;
+  error?: { code: string; message: string };
+  upstream?: { url: string; branch: string; commit: string };
+  fork?: { url: string; branch: string; commit: string; created: boolean };
+  counts: SyncCounts;
+  warnings: string[];
+  failures: LedgerItem[];
+  durationsMs: Record<string, number>;
+  started: string;
+  finished: string;
+}
+
+function zeroCounts(): SyncCounts {
+  return {
+    packagesSelected: 0, packagesKept: 0, versionsRegistered: 0, versionsKept: 0, versionsPatched: 0, versionsIncomplete: 0,
+    versionsLost: 0, repos: 0, reposFetched: 0, reposPushed: 0, artifactsRequired: 0, artifactsDownloaded: 0, artifactsStored: 0, artifactsFailed: 0,
+  };
+}
+
+interface VersionWork {
+  pkg: PackageInfo;
+  group: RepoGroup;
+  version: string;
+  tree: string;
+  scanned?: TreeArtifacts;
+  reqs: Requirement[];
+  patched?: string;
+  blockers: LedgerEntry[];
+}
+
+const versionKey = (pkg: PackageInfo, version: string) => `version:${pkg.uuid}@${version}`;
+
+function versionEntry(w: { pkg: PackageInfo; version: string; group: RepoGroup }, code: string, reason: string, gone = false): LedgerEntry {
+  return { key: versionKey(w.pkg, w.version), kind: 'version', package: w.pkg.name, uuid: w.pkg.uuid, version: w.version, repo: w.group.name, code, reason, blocking: true, gone };
+}
+
+/** Collects the secrets this run could print, so the reporter can scrub them from every line. */
+export function configSecrets(config: Config, env: NodeJS.ProcessEnv): string[] {
+  return [config.upstream.tokenEnv, config.git.tokenEnv, config.artifacts.tokenEnv].flatMap((n) => (n && env[n] ? [env[n]!] : []));
+}
+
+export async function sync(config: Config, opts: SyncOptions = {}): Promise<SyncReport> {
+  const lock = await acquireLock(config.stateDir, 'sync', opts.waitLockMs ?? 0);
+  try {
+    return await runSync(config, opts);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function runSync(config: Config, opts: SyncOptions): Promise<SyncReport> {
+  const env = opts.env ?? process.env;
+  const rep = opts.reporter ?? silentReporter();
+  const now = opts.now ?? (() => new Date());
+  const started = now();
+  const counts = zeroCounts();
+  const warnings: string[] = [];
+  const durationsMs: Record<string, number> = {};
+  let stageStart = Date.now();
+  const stage = (name: string) => {
+    durationsMs[name] = Date.now() - stageStart;
+    stageStart = Date.now();
+  };
+  const state = await loadState(config.stateDir);
+  const prevLedger = await loadLedger(config.stateDir);
+  const failures: LedgerEntry[] = [];
+  let upstream: Upstream | undefined;
+  const finish = async (exitCode: 0 | 1 | 3, extra: Partial<SyncReport> = {}): Promise<SyncReport> => {
+    const finished = now();
+    const ledger = mergeLedger(prevLedger, failures, finished);
+    // A fatal run keeps the previous ledger: it learned nothing reliable about the items.
+    if (exitCode !== 1) await saveLedger(config.stateDir, ledger);
+    const failed = exitCode === 1 ? prevLedger.items : ledger.items;
+    state.lastSync = {
+      started: started.toISOString(), finished: finished.toISOString(), durationMs: finished.getTime() - started.getTime(),
+      upstreamCommit: upstream?.commit, forkCommit: extra.fork?.commit ?? state.fork?.commit, exitCode, counts: { ...counts },
+    };
+    await saveState(config.stateDir, state);
+    return {
+      exitCode, counts, warnings, failures: failed, durationsMs, started: started.toISOString(), finished: finished.toISOString(),
+      upstream: upstream ? { url: upstream.url, branch: upstream.branch, commit: upstream.commit } : undefined, ...extra,
+    };
+  };
+
+  try {
+    const host = makeHost(config.git, config.file);
+    const store = makeStore(config.artifacts, config.file);
+    if (state.artifactsBaseUrl && state.artifactsBaseUrl !== config.artifacts.url && !opts.rebaseUrls) {
+      throw new ConfigError(
+        config.file, 'artifacts.url',
+        `changed from ${state.artifactsBaseUrl} to ${config.artifacts.url}. Every patched tree hash depends on this URL, so ` +
+          'changing it re-patches every package and gives clients new tree hashes. Run `julia-airgap sync --rebase-urls` to do that deliberately.',
+      );
+    }
+    const platforms: Platform[] | undefined = config.select.platforms?.map(parseTriplet);
+    const fullDue = Boolean(opts.full) || isFullDue(config, state, started);
+
+    // 1. upstream registry and selection
+    rep.log('info', `fetching upstream registry ${config.upstream.registry}`);
+    upstream = await openUpstream(config, env);
+    const selection = await selectFromConfig(config, upstream.src, upstream.index);
+    counts.packagesSelected = selection.packages.size;
+    for (const p of selection.packages.values()) counts.versionsRegistered += p.versions.size;
+    for (const n of selection.notInRegistry) warnings.push(`${n.name} [${n.uuid}] from ${n.from} is not in the upstream registry; skipped`);
+    rep.stageDone('select', `${counts.packagesSelected} packages, ${counts.versionsRegistered} versions (registry ${upstream.commit.slice(0, 10)})`);
+    stage('select');
+
+    // 2. repos: fetch and check trees
+    const groups = groupRepos(selection.packages.values(), statePaths(config.stateDir).reposDir);
+    counts.repos = groups.length;
+    const allowFile = isLocalPath(config.upstream.registry);
+    const gitCfg = upstreamGitConfig(config, env);
+    const jobs = opts.jobs ?? config.sync.jobs;
+    state.repos ??= {};
+    let doneRepos = 0;
+    const statuses = await mapLimit(groups, jobs, async (g) => {
+      const st = await syncRepo(g, {
+        force: fullDue, knownHead: state.repos![g.name]?.head, config: gitCfg, allowFile, timeoutMs: config.sync.timeoutSeconds * 1000 * 10,
+      });
+      rep.progress('fetch repos', ++doneRepos, groups.length);
+      if (st.fetched) counts.reposFetched++;
+      if (st.fetchError) rep.log('warn', `${g.url}: fetch failed: ${st.fetchError}`);
+      const prev = state.repos![g.name];
+      state.repos![g.name] = { url: g.url, head: st.head ?? prev?.head, fetched: st.fetched ? now().toISOString() : prev?.fetched, pushed: prev?.pushed };
+      return st;
+    });
+    rep.stageDone('fetch repos', `${counts.repos} repos, ${counts.reposFetched} fetched`);
+    stage('fetch');
+
+    // 3. versions and their artifact requirements
+    const work: VersionWork[] = [];
+    const scanMemo = newScanMemo();
+    const byRepo = new Map<string, VersionWork[]>();
+    for (const st of statuses) {
+      const list: VersionWork[] = [];
+      const cat = openCatFile(st.group.cacheDir);
+      try {
+        for (const pkg of st.group.packages) {
+          for (const [version, info] of pkg.versions) {
+            const w: VersionWork = { pkg, group: st.group, version, tree: info.tree, reqs: [], blockers: [] };
+            if (!st.present.has(info.tree)) {
+              if (st.fetchError) {
+                failures.push(versionEntry(w, 'fetch-failed', `tree ${info.tree} not in cache and fetching ${st.group.url} failed: ${st.fetchError}`));
+              } else {
+                counts.versionsLost++;
+                warnings.push(`${pkg.name} ${version}: tree ${info.tree} is not reachable in ${st.group.url} (lost upstream); left out`);
+                failures.push(versionEntry(w, 'lost-upstream', `tree ${info.tree} not reachable from any ref of ${st.group.url}`, true));
+              }
+              continue;
+            }
+            w.scanned = await scanTree(cat, info.tree, `${pkg.name}@${version}`, scanMemo);
+            if (w.scanned.error) {
+              w.blockers.push(versionEntry(w, 'bad-artifacts-toml', w.scanned.error, true));
+            } else {
+              w.reqs = requirementsOf(w.scanned, platforms);
+            }
+            list.push(w);
+            work.push(w);
+          }
+        }
+      } finally {
+        await cat.close();
+      }
+      byRepo.set(st.group.name, list);
+    }
+    stage('scan');
+
+    // 4. artifacts: download, verify, store (before anything points at them)
+    const reqs = new Map<string, Requirement>();
+    for (const w of work) for (const r of w.reqs) {
+      const prev = reqs.get(r.key);
+      if (!prev || (prev.lazy && !r.lazy)) reqs.set(r.key, r);
+    }
+    counts.artifactsRequired = reqs.size;
+    const outcomes = new Map<string, ArtifactOutcome>();
+    let doneArt = 0;
+    const reqList = [...reqs.values()].sort((a, b) => a.key.localeCompare(b.key));
+    await mapLimit(reqList, config.sync.artifactJobs, async (r) => {
+      const o = await fetchAndStore(r, {
+        cacheDir: statePaths(config.stateDir).artifactCache, store, dispatcher: opts.dispatcher, retries: config.sync.retries,
+        timeoutMs: config.sync.timeoutSeconds * 1000, maxBytes: config.sync.maxArtifactBytes, allowPrivateAddresses: config.upstream.allowPrivateAddresses,
+      });
+      outcomes.set(r.key, o);
+      rep.progress('artifacts', ++doneArt, reqList.length);
+      if (o.downloaded) counts.artifactsDownloaded++;
+      if (o.ok) counts.artifactsStored++;
+      else {
+        counts.artifactsFailed++;
+        const gone = o.attempts.length > 0 && o.attempts.every((a) => a.status === 404 || a.status === 410);
+        failures.push({
+          key: `artifact:${r.key}`, kind: 'artifact', artifact: r.name, sha256: r.downloads[0]?.sha256, url: r.downloads.map((d) => d.url).join(' '),
+          code: artifactFailureCode(o), reason: `${r.name} (${r.platform}${r.lazy ? ', lazy' : ''}): ${o.error ?? 'failed'}`, blocking: !r.lazy, gone,
+        });
+        rep.log(r.lazy ? 'warn' : 'error', `artifact ${r.name} (${r.platform}) ${r.treeSha1}: ${o.error ?? 'failed'}`);
+      }
+    });
+    rep.stageDone('artifacts', `${counts.artifactsRequired} needed, ${counts.artifactsDownloaded} downloaded, ${counts.artifactsFailed} failed`);
+    stage('artifacts');
+    for (const w of work) {
+      for (const r of w.reqs) {
+        if (r.lazy || outcomes.get(r.key)?.ok) continue;
+        w.blockers.push(versionEntry(w, 'artifact-missing', `artifact ${r.name} (${r.platform}) ${r.treeSha1} is not stored: ${outcomes.get(r.key)?.error ?? 'failed'}`));
+      }
+    }
+
+    // 5. patch, pin, publish repos
+    let donePush = 0;
+    await mapLimit([...byRepo.entries()], jobs, async ([name, list]) => {
+      if (list.length === 0) return;
+      const group = list[0]!.group;
+      await publishRepo(group, list, { host, store, state, rep, force: fullDue || Boolean(opts.rebaseUrls), warnings, counts });
+      rep.progress('publish repos', ++donePush, byRepo.size);
+      void name;
+    });
+    rep.stageDone('publish repos', `${counts.reposPushed} pushed`);
+    stage('publish repos');
+
+    // 6. completeness, including dependencies that ended up with no complete version
+    const complete = work.filter((w) => w.blockers.length === 0);
+    cascadeMissingDeps(complete, upstream, warnings);
+    for (const w of work) failures.push(...w.blockers);
+    const kept = work.filter((w) => w.blockers.length === 0);
+    const keep = new Map<string, ForkPackage>();
+    for (const w of kept) {
+      let fp = keep.get(w.pkg.uuid);
+      if (!fp) keep.set(w.pkg.uuid, (fp = { repoUrl: host.cloneUrl(w.group.name), versions: new Map() }));
+      fp.versions.set(w.version, w.patched ?? w.tree);
+      if (w.patched && w.patched !== w.tree) counts.versionsPatched++;
+    }
+    counts.versionsKept = kept.length;
+    counts.versionsIncomplete = work.length - kept.length;
+    counts.packagesKept = keep.size;
+    for (const pkg of selection.packages.values()) {
+      if (!keep.has(pkg.uuid)) warnings.push(`${pkg.name}: no complete version; left out of the fork`);
+    }
+
+    // 7. the fork, published last
+    const fork = await publishFork(config, upstream, host, keep, state, counts);
+    rep.stageDone('registry', `${fork.created ? 'new commit' : 'unchanged'} ${fork.commit.slice(0, 10)} -> ${fork.url}`);
+    stage('registry');
+
+    state.upstream = { url: upstream.url, branch: upstream.branch, commit: upstream.commit };
+    state.fork = { branch: fork.branch, commit: fork.commit, upstreamCommit: upstream.commit };
+    state.artifactsBaseUrl = config.artifacts.url;
+    if (fullDue) state.lastFullSync = started.toISOString();
+    const retryable = failures.some((f) => f.blocking && !f.gone);
+    return await finish(retryable ? 3 : 0, { fork });
+  } catch (err) {
+    const e = err instanceof AirgapError ? { code: err.code, message: err.message } : { code: 'internal', message: errorMessage(err) };
+    rep.log('error', e.message);
+    return finish(1, { error: e });
+  } finally {
+    await upstream?.close();
+  }
+}
+
+function artifactFailureCode(o: ArtifactOutcome): string {
+  const last = o.attempts[o.attempts.length - 1];
+  if (!last) return 'store-failed';
+  if (last.kind === 'http' && last.status) return `http-${last.status}`;
+  return last.kind ? `${last.kind === 'tree' ? 'tree-hash' : last.kind}-mismatch`.replace('http-mismatch', 'http').replace('network-mismatch', 'network').replace('timeout-mismatch', 'timeout') : 'failed';
+}
+
+function isFullDue(config: Config, state: State, now: Date): boolean {
+  if (!config.sync.fullEvery) return false;
+  if (!state.lastFullSync) return true;
+  return now.getTime() - Date.parse(state.lastFullSync) >= parseDuration(config.sync.fullEvery, config.file, 'sync.full_every');
+}
+
+interface PublishCtx {
+  host: GitHost;
+  store: ArtifactStore;
+  state: State;
+  rep: Reporter;
+  force: boolean;
+  warnings: string[];
+  counts: SyncCounts;
+}
+
+/** Patches the repo's versions, writes their pins, and pushes heads, tags and pins to the host. */
+async function publishRepo(group: RepoGroup, list: VersionWork[], ctx: PublishCtx): Promise<void> {
+  const cat = openCatFile(group.cacheDir);
+  const memo: PatchMemo = new Map();
+  try {
+    for (const w of list) {
+      if (!w.scanned || w.scanned.error) continue;
+      try {
+        w.patched = await patchTree(group.cacheDir, cat, w.tree, w.scanned, ctx.store, `${w.pkg.name}@${w.version}`, memo);
+      } catch (err) {
+        w.blockers.push(versionEntry(w, 'patch-failed', errorMessage(err), true));
+      }
+    }
+  } finally {
+    await cat.close();
+  }
+  const pins = list.flatMap((w) => {
+    const target = w.patched ?? w.tree;
+    const main = { ref: pinRef(w.pkg.name, w.version, 'kept'), tree: target, pkgName: w.pkg.name, version: w.version, kind: 'kept' as const };
+    return target === w.tree ? [main] : [main, { ref: pinRef(w.pkg.name, w.version, 'original'), tree: w.tree, pkgName: w.pkg.name, version: w.version, kind: 'original' as const }];
+  });
+  await writePins(group.cacheDir, pins);
+
+  const refspecs: string[] = [];
+  const local = new Map<string, string>();
+  for (const [ref, oid] of await listRefs(group.cacheDir, UPSTREAM_NS)) {
+    const rest = ref.slice(UPSTREAM_NS.length);
+    // Only branches and tags cross: forges reject refs/pull/* and friends, and pins carry every registered tree anyway.
+    if (!rest.startsWith('heads/') && !rest.startsWith('tags/')) continue;
+    const dst = `refs/${rest}`;
+    if (dst.startsWith(PIN_NAMESPACE)) {
+      ctx.warnings.push(`${group.url}: upstream ref ${dst} collides with the pin namespace; not mirrored`);
+      continue;
+    }
+    refspecs.push(`+${ref}:${dst}`);
+    local.set(dst, oid);
+  }
+  for (const [ref, oid] of await listRefs(group.cacheDir, PIN_NAMESPACE)) {
+    refspecs.push(`+${ref}:${ref}`);
+    local.set(ref, oid);
+  }
+  refspecs.sort();
+  const target = ctx.host.pushTarget(group.name);
+  const digest = createHash('sha256').update(target.url + '\n' + [...local].sort().map(([r, o]) => `${r} ${o}`).join('\n')).digest('hex');
+  const entry = ctx.state.repos![group.name]!;
+  if (!ctx.force && entry.pushed === digest) return;
+  try {
+    await ctx.host.ensureRepo(group.name, { description: `Mirror of ${group.url} (julia-airgap)` });
+    const res = await pushRefs(group.cacheDir, target, refspecs, { label: group.name });
+    const rejected = new Map(res.rejected.map((r) => [r.ref, r.reason]));
+    for (const w of list) {
+      const why = rejected.get(pinRef(w.pkg.name, w.version, 'kept'));
+      if (why) w.blockers.push(versionEntry(w, 'publish-rejected', `${ctx.host.kind} host rejected pin: ${why}`));
+    }
+    for (const [ref, reason] of rejected) if (!ref.startsWith(PIN_NAMESPACE)) ctx.warnings.push(`${group.name}: host rejected ${ref}: ${reason}`);
+    const head = entry.head;
+    if (head && local.has(`refs/heads/${head}`)) await ctx.host.setDefaultBranch(group.name, head);
+    if (rejected.size === 0) entry.pushed = digest;
+    ctx.counts.reposPushed++;
+  } catch (err) {
+    ctx.rep.log('error', `publishing ${group.name}: ${errorMessage(err)}`);
+    for (const w of list) w.blockers.push(versionEntry(w, 'publish-failed', `pushing ${group.name}: ${errorMessage(err)}`));
+  }
+}
+
+/** Versions whose required (non-weak) dependency has no complete version would not resolve: leave them out too. */
+function cascadeMissingDeps(complete: VersionWork[], upstream: Upstream, warnings: string[]): void {
+  for (;;) {
+    const kept = new Set(complete.filter((w) => w.blockers.length === 0).map((w) => w.pkg.uuid));
+    let changed = false;
+    for (const w of complete) {
+      if (w.blockers.length) continue;
+      for (const [name, uuid] of depsOf(w.pkg, w.version, false)) {
+        if (!upstream.index.packages.has(uuid) || kept.has(uuid)) continue;
+        w.blockers.push(versionEntry(w, 'dependency-missing', `dependency ${name} [${uuid}] has no complete version in the mirror`));
+        warnings.push(`${w.pkg.name} ${w.version}: left out because dependency ${name} has no complete version`);
+        changed = true;
+        break;
+      }
+    }
+    if (!changed) return;
+  }
+}
+
+async function publishFork(config: Config, upstream: Upstream, host: GitHost, keep: Map<string, ForkPackage>, state: State, counts: SyncCounts) {
+  const gitDir = upstream.gitDir;
+  const name = config.registry.repo;
+  const branch = config.registry.branch ?? upstream.branch;
+  const url = host.cloneUrl(name);
+  const tree = await buildForkTree({
+    gitDir, upstreamCommit: upstream.commit, index: upstream.index, src: upstream.src, keep, registryRepoUrl: url,
+    name: config.registry.name, uuid: config.registry.uuid,
+  });
+  await host.ensureRepo(name, { description: `Julia registry fork of ${upstream.url} (julia-airgap)` });
+  const target = host.pushTarget(name);
+  // The host's branch is the truth: building on it keeps the fork fast-forward even if local state was lost.
+  const publishedRef = `refs/airgap/published/${branch}`;
+  let parent: string | undefined;
+  try {
+    await git(['fetch', '--quiet', '--no-tags', target.url, `+refs/heads/${branch}:${publishedRef}`], { gitDir, config: target.config });
+    parent = await gitText(['rev-parse', '--verify', `${publishedRef}^{commit}`], { gitDir });
+  } catch {
+    parent = undefined;
+  }
+  if (!parent && state.fork?.commit) {
+    const ok = await gitText(['cat-file', '-t', state.fork.commit], { gitDir, allowExitCodes: [128] }).catch(() => '');
+    if (ok === 'commit') parent = state.fork.commit;
+  }
+  const summary = `packages: ${keep.size}\nversions: ${counts.versionsKept} (${counts.versionsPatched} with patched Artifacts.toml)\nleft out: ${counts.versionsIncomplete}`;
+  const { commit, created } = await commitFork(gitDir, { tree, parent, upstreamCommit: upstream.commit, upstreamUrl: upstream.url, summary });
+  await git(['update-ref', `refs/heads/${branch}`, commit], { gitDir });
+  const res = await pushRefs(gitDir, target, [`refs/heads/${branch}:refs/heads/${branch}`], { label: name });
+  if (res.rejected.length) {
+    throw new PublishError(url, `registry push rejected (${res.rejected.map((r) => r.reason).join('; ')}); the fork only fast-forwards — has someone else pushed to ${branch}?`);
+  }
+  await host.setDefaultBranch(name, branch);
+  return { url, branch, commit, created };
+}
+
+export type { RepoStatus };

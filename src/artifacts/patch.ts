@@ -288,24 +288,3 @@ export function patchArtifactUrls(
   });
   return { text: out, changed: edits.length };
 }
-
-/**
- * `<base>/<sha256>/<file name>`: the path is fixed by the bytes, and the upstream file name
- * keeps the extension admins and Pkg logs show meaningful.
- */
-export function internalArtifactUrl(base: string, sha256: string, originalUrl: string): string {
-  let last = '';
-  try {
-    last = new URL(originalUrl).pathname.split('/').pop() ?? '';
-  } catch {
-    last = originalUrl.split(/[?#]/)[0]!.split('/').pop() ?? '';
-  }
-  try {
-    last = decodeURIComponent(last);
-  } catch {
-    // keep the raw segment; sanitising below makes it safe
-  }
-  let name = last.replace(/[^A-Za-z0-9._+-]/g, '_').replace(/^[.]+/, '');
-  if (name === '' || /^[_-]*$/.test(name)) name = 'artifact.tar.gz';
-  return `${base.replace(/\/+$/, '')}/${sha256.toLowerCase()}/${name}`;
-}

@@ -11,6 +11,7 @@ import { openCatFile } from '../git/catfile.js';
 import { listRefs, UPSTREAM_NS } from '../git/mirror.js';
 import { PIN_NAMESPACE, pinRef, writePins } from '../git/pins.js';
 import { git, gitText } from '../git/run.js';
+import { validateRemoteUrl } from '../git/url.js';
 import { makeHost } from '../hosts/index.js';
 import type { GitHost } from '../hosts/host.js';
 import { pushRefs } from '../hosts/push.js';
@@ -161,7 +162,10 @@ async function runSync(config: Config, opts: SyncOptions): Promise<SyncReport> {
     upstream = await openUpstream(config, env);
     const selection = await selectFromConfig(config, upstream.src, upstream.index);
     counts.packagesSelected = selection.packages.size;
-    for (const p of selection.packages.values()) counts.versionsRegistered += p.versions.size;
+    for (const p of selection.packages.values()) {
+      counts.versionsRegistered += p.versions.size;
+      warnings.push(...(p.warnings ?? []));
+    }
     for (const n of selection.notInRegistry) warnings.push(`${n.name} [${n.uuid}] from ${n.from} is not in the upstream registry; skipped`);
     rep.stageDone('select', `${counts.packagesSelected} packages, ${counts.versionsRegistered} versions (registry ${upstream.commit.slice(0, 10)})`);
     stage('select');
@@ -437,6 +441,7 @@ async function publishFork(config: Config, upstream: Upstream, host: GitHost, ke
   const publishedRef = `refs/airgap/published/${branch}`;
   let parent: string | undefined;
   try {
+    validateRemoteUrl(target.url, { allowFile: true });
     await git(['fetch', '--quiet', '--no-tags', target.url, `+refs/heads/${branch}:${publishedRef}`], { gitDir, config: target.config });
     parent = await gitText(['rev-parse', '--verify', `${publishedRef}^{commit}`], { gitDir });
   } catch {

@@ -1,6 +1,7 @@
 // Stage 2: one bare cache repo per distinct upstream repo, fetched with every advertised ref,
 // then one batched cat-file check of every registered tree the selection needs from it.
 
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { errorMessage } from '../errors.js';
 import { objectTypes } from '../git/catfile.js';
@@ -31,6 +32,17 @@ export function groupRepos(packages: Iterable<PackageInfo>, reposDir: string): R
       groups.set(key, g);
     }
     g.packages.push(pkg);
+  }
+  // Names are lower-cased; two URLs differing only in case on a case-sensitive host would share
+  // one. Suffix every colliding name with a hash of its own URL so neither overwrites the other.
+  const byName = new Map<string, RepoGroup[]>();
+  for (const g of groups.values()) byName.set(g.name, [...(byName.get(g.name) ?? []), g]);
+  for (const list of byName.values()) {
+    if (list.length < 2) continue;
+    for (const g of list) {
+      g.name = `${g.name}---${createHash('sha256').update(g.key).digest('hex').slice(0, 10)}`;
+      g.cacheDir = path.join(reposDir, `${g.name}.git`);
+    }
   }
   return [...groups.values()].sort((a, b) => a.name.localeCompare(b.name));
 }

@@ -11,7 +11,7 @@ import { gitText, type GitConfigPair } from '../git/run.js';
 import { readManifestPackages } from '../registry/manifest.js';
 import { readRegistryIndex, type RegistryIndex } from '../registry/reader.js';
 import { selectPackages, type Selection } from '../registry/select.js';
-import type { FileSource } from '../registry/source.js';
+import { unsafePathReason, type FileSource } from '../registry/source.js';
 import { expandGlob, hasGlob } from '../util/glob.js';
 import { statePaths } from './state.js';
 
@@ -23,7 +23,8 @@ export function isLocalPath(s: string): boolean {
 export function gitSource(cat: CatFile, commit: string, label: string): FileSource {
   return {
     async readText(p: string) {
-      if (p.includes('..') || p.startsWith('/') || p.includes('\0')) throw new InputError(`${label}:${p}`, 'unsafe registry path');
+      const unsafe = unsafePathReason(p);
+      if (unsafe) throw new InputError(`${label}:${p}`, `unsafe registry path: ${unsafe}`);
       const obj = await cat.read(`${commit}:${p}`);
       if (!obj) return undefined;
       if (obj.type !== 'blob') throw new InputError(`${label}:${p}`, `expected a file, found a ${obj.type}`);
@@ -98,13 +99,13 @@ async function guessBranch(gitDir: string): Promise<string> {
 
 /** Applies [select] to a registry: names/UUIDs, Manifest files (globs allowed), or all. */
 export async function selectFromConfig(config: Config, src: FileSource, index: RegistryIndex): Promise<Selection> {
-  const manifestPackages: Array<{ name: string; uuid: string }> = [];
+  const manifestPackages: Array<{ name: string; uuid: string; from: string }> = [];
   for (const pattern of config.select.manifests) {
     const files = await expandGlob(pattern);
     if (files.length === 0 || (!hasGlob(pattern) && !(await stat(files[0]!).catch(() => undefined)))) {
       throw new ConfigError(config.file, 'select.manifests', `no file matches ${pattern}`);
     }
-    for (const f of files) manifestPackages.push(...(await readManifestPackages(f)));
+    for (const f of files) for (const p of await readManifestPackages(f)) manifestPackages.push({ name: p.name, uuid: p.uuid, from: f });
   }
   if (!config.select.all && config.select.packages.length === 0 && manifestPackages.length === 0) {
     throw new SelectionError('the selected Manifest files list no packages');

@@ -2,7 +2,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseArtifactsToml, type ArtifactEntry } from '../../src/artifacts/parse.js';
-import { internalArtifactUrl, patchArtifactUrls } from '../../src/artifacts/patch.js';
+import { patchArtifactUrls } from '../../src/artifacts/patch.js';
+import { artifactFileName } from '../../src/stores/store.js';
 import { InputError } from '../../src/errors.js';
 
 const DATA = '/work/shared/data/artifacts-toml';
@@ -41,7 +42,7 @@ describe.skipIf(!haveData)('real Artifacts.toml files (Zlib_jll, CUDA_Runtime_jl
     const seen: string[] = [];
     const { text: out, changed } = patchArtifactUrls(text, file, (d) => {
       seen.push(d.url);
-      return internalArtifactUrl(BASE, d.sha256, d.url);
+      return `${BASE.replace(/\/+$/, "")}/${d.sha256}/${artifactFileName(d.url)}`;
     });
     const total = before.reduce((n, e) => n + e.downloads.length, 0);
     expect(changed).toBe(total);
@@ -143,7 +144,7 @@ git-tree-sha1 = "${tree('f')}"
 describe('patchArtifactUrls on hand-written layouts', () => {
   const S = sha('a');
   const T = tree('b');
-  const to = (d: { url: string; sha256: string }): string => internalArtifactUrl('http://m/a', d.sha256, d.url);
+  const to = (d: { url: string; sha256: string }): string => `http://m/a/${d.sha256}/${artifactFileName(d.url)}`;
 
   it('inline tables, literal strings, comments, platform-independent tables; only the url bytes change', () => {
     const text = `# header comment
@@ -217,15 +218,16 @@ url = "https://not-a-download.example.com/keep"
   });
 });
 
-describe('internalArtifactUrl', () => {
+describe('artifactFileName (the published name of an artifact)', () => {
   it.each([
     ['https://github.com/x/releases/download/Zlib-v1.2.13+1/Zlib.v1.2.13.x86_64-linux-gnu.tar.gz', 'Zlib.v1.2.13.x86_64-linux-gnu.tar.gz'],
     ['https://h/p/CUDA_Runtime.v0.22.0.x86_64-linux-gnu-cuda%2B13.2.tar.gz?x=1#f', 'CUDA_Runtime.v0.22.0.x86_64-linux-gnu-cuda+13.2.tar.gz'],
     ['https://h/p/we%20ird$name.tar.gz', 'we_ird_name.tar.gz'],
     ['https://h/', 'artifact.tar.gz'],
-    ['https://h/..%2F..%2Fetc', '_.._etc'],
+    ['https://h/..%2F..%2Fetc', 'etc'],
     ['https://h/%2E%2E', 'artifact.tar.gz'],
+    ['https://h/a..b.tar.gz', 'a.b.tar.gz'],
   ])('%s -> %s', (url, name) => {
-    expect(internalArtifactUrl('http://store/artifacts///', sha('A'), url)).toBe(`http://store/artifacts/${sha('a')}/${name}`);
+    expect(artifactFileName(url)).toBe(name);
   });
 });

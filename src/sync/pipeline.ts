@@ -193,40 +193,47 @@ async function runSync(config: Config, opts: SyncOptions): Promise<SyncReport> {
     stage('fetch');
 
     // 3. versions and their artifact requirements
-    const work: VersionWork[] = [];
     const scanMemo = newScanMemo();
     const byRepo = new Map<string, VersionWork[]>();
-    for (const st of statuses) {
+    const scanned = await mapLimit(statuses, jobs, async (st) => {
       const list: VersionWork[] = [];
+      const lost: Array<{ w: VersionWork; entry: LedgerEntry }> = [];
       const cat = openCatFile(st.group.cacheDir);
       try {
         for (const pkg of st.group.packages) {
           for (const [version, info] of pkg.versions) {
             const w: VersionWork = { pkg, group: st.group, version, tree: info.tree, reqs: [], blockers: [] };
             if (!st.present.has(info.tree)) {
-              if (st.fetchError) {
-                failures.push(versionEntry(w, 'fetch-failed', `tree ${info.tree} not in cache and fetching ${st.group.url} failed: ${st.fetchError}`));
-              } else {
-                counts.versionsLost++;
-                warnings.push(`${pkg.name} ${version}: tree ${info.tree} is not reachable in ${st.group.url} (lost upstream); left out`);
-                failures.push(versionEntry(w, 'lost-upstream', `tree ${info.tree} not reachable from any ref of ${st.group.url}`, true));
-              }
+              lost.push({
+                w,
+                entry: st.fetchError
+                  ? versionEntry(w, 'fetch-failed', `tree ${info.tree} not in cache and fetching ${st.group.url} failed: ${st.fetchError}`)
+                  : versionEntry(w, 'lost-upstream', `tree ${info.tree} not reachable from any ref of ${st.group.url}`, true),
+              });
               continue;
             }
             w.scanned = await scanTree(cat, info.tree, `${pkg.name}@${version}`, scanMemo);
-            if (w.scanned.error) {
-              w.blockers.push(versionEntry(w, 'bad-artifacts-toml', w.scanned.error, true));
-            } else {
-              w.reqs = requirementsOf(w.scanned, platforms);
-            }
+            if (w.scanned.error) w.blockers.push(versionEntry(w, 'bad-artifacts-toml', w.scanned.error, true));
+            else w.reqs = requirementsOf(w.scanned, platforms);
             list.push(w);
-            work.push(w);
           }
         }
       } finally {
         await cat.close();
       }
+      return { st, list, lost };
+    });
+    const work: VersionWork[] = [];
+    for (const { st, list, lost } of scanned) {
       byRepo.set(st.group.name, list);
+      work.push(...list);
+      for (const { w, entry } of lost) {
+        failures.push(entry);
+        if (entry.code === 'lost-upstream') {
+          counts.versionsLost++;
+          warnings.push(`${w.pkg.name} ${w.version}: tree ${w.tree} is not reachable in ${st.group.url} (lost upstream); left out`);
+        }
+      }
     }
     stage('scan');
 

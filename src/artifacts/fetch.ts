@@ -4,7 +4,7 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
-import { mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { BlockList, isIP } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -63,6 +63,14 @@ export function cachedArtifactPath(cacheDir: string, sha256: string): string {
   const h = sha256.toLowerCase();
   if (!SHA256_RE.test(h)) throw new InputError(cacheDir, `"${sha256}" is not a sha256`);
   return join(cacheDir, h.slice(0, 2), h);
+}
+
+/**
+ * Empties `<cacheDir>/tmp`. Call it only while holding the sync lock: then every file there is
+ * the download of a run that was killed, and nothing else would ever remove it.
+ */
+export async function removeStaleDownloads(cacheDir: string): Promise<void> {
+  await rm(join(cacheDir, 'tmp'), { recursive: true, force: true });
 }
 
 async function fileSize(path: string): Promise<number | undefined> {

@@ -5,7 +5,6 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { fail } from './commands/common.js';
 import { serveCommand } from './commands/serve.js';
-import { statusCommand } from './commands/status.js';
 import { syncCommand } from './commands/sync.js';
 import { verifyCommand } from './commands/verify.js';
 
@@ -22,7 +21,6 @@ export async function main(args: string[]): Promise<void> {
     .usage('$0 <command> [options]\n\nMirror a Julia registry, its package repositories and their artifacts into an air-gapped network.')
     .command(syncCommand)
     .command(serveCommand)
-    .command(statusCommand)
     .command(verifyCommand)
     .demandCommand(1, 'name a command; see --help')
     .strict()

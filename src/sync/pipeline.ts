@@ -7,7 +7,7 @@ import type { Dispatcher } from 'undici';
 import { removeStaleDownloads } from '../artifacts/fetch.js';
 import { parseTriplet, type Platform } from '../artifacts/platform.js';
 import { type Config, parseDuration } from '../config.js';
-import { AirgapError, ConfigError, errorMessage, PublishError } from '../errors.js';
+import { AirgapError, AuthError, ConfigError, errorMessage, PublishError } from '../errors.js';
 import { openCatFile } from '../git/catfile.js';
 import { listRefs, UPSTREAM_NS } from '../git/mirror.js';
 import { PIN_NAMESPACE, pinRef, writePins } from '../git/pins.js';
@@ -18,14 +18,18 @@ import type { GitHost } from '../hosts/host.js';
 import { pushRefs } from '../hosts/push.js';
 import { buildForkTree, commitFork, type ForkPackage } from '../registry/fork.js';
 import { depsOf, type PackageInfo } from '../registry/reader.js';
+import type { FileSource } from '../registry/source.js';
 import { makeStore } from '../stores/index.js';
 import type { ArtifactStore } from '../stores/store.js';
 import { fetchAndStore, newScanMemo, requirementsOf, scanTree, type ArtifactOutcome, type Requirement, type TreeArtifacts } from './artifacts.js';
+import { changedPackages, retryGate, type ChangeSet, type RetryGate } from './incremental.js';
 import { loadLedger, mergeLedger, saveLedger, type LedgerEntry, type LedgerItem } from './ledger.js';
+import { findHeldVersions, type HeldVersion } from './quarantine.js';
+import { publishedAfter, retainPublished, withAppendedVersions } from './retain.js';
 import { patchTree, type PatchMemo } from './patch.js';
 import { groupRepos, syncRepo, type RepoGroup, type RepoStatus } from './repos.js';
 import { mapLimit, silentReporter, type Reporter } from './report.js';
-import { acquireLock, loadState, saveState, statePaths, type State } from './state.js';
+import { acquireLock, loadState, recordedUrlScheme, saveState, statePaths, type State } from './state.js';
 import { isLocalPath, openUpstream, selectFromConfig, upstreamGitConfig, type Upstream } from './upstream.js';
 
 export interface SyncOptions {
@@ -33,8 +37,10 @@ export interface SyncOptions {
   reporter?: Reporter;
   /** concurrent repo fetches/pushes (overrides sync.jobs) */
   jobs?: number;
-  /** refetch and republish every repo */
+  /** refetch and republish every repo, and retry every ledger item now */
   full?: boolean;
+  /** retry every ledger item now, whatever its nextRetry says (no full refetch) */
+  retryNow?: boolean;
   /** accept a changed artifacts.url: re-patch and republish everything */
   rebaseUrls?: boolean;
   /** wait this long for another run's lock, then give up */
@@ -58,6 +64,14 @@ export interface SyncCounts {
   artifactsDownloaded: number;
   artifactsStored: number;
   artifactsFailed: number;
+  /** packages whose registry files changed since the last synced upstream commit */
+  packagesChanged: number;
+  /** versions held back by select.quarantine (not failures) */
+  versionsQuarantined: number;
+  /** versions upstream no longer lists (or this run could not redo) kept in the fork as published */
+  versionsRetained: number;
+  /** versions with ledger items not retried this run because their nextRetry is in the future (left out unless published before) */
+  versionsDeferred: number;
 }
 
 export interface SyncReport {
@@ -68,6 +82,8 @@ export interface SyncReport {
   counts: SyncCounts;
   warnings: string[];
   failures: LedgerItem[];
+  /** versions held back by select.quarantine; a later sync publishes them */
+  quarantined: HeldVersion[];
   durationsMs: Record<string, number>;
   started: string;
   finished: string;
@@ -77,6 +93,7 @@ function zeroCounts(): SyncCounts {
   return {
     packagesSelected: 0, packagesKept: 0, versionsRegistered: 0, versionsKept: 0, versionsPatched: 0, versionsIncomplete: 0,
     versionsLost: 0, repos: 0, reposFetched: 0, reposPushed: 0, artifactsRequired: 0, artifactsDownloaded: 0, artifactsStored: 0, artifactsFailed: 0,
+    packagesChanged: 0, versionsQuarantined: 0, versionsRetained: 0, versionsDeferred: 0,
   };
 }
 
@@ -129,9 +146,11 @@ async function runSync(config: Config, opts: SyncOptions): Promise<SyncReport> {
   const prevLedger = await loadLedger(config.stateDir);
   const failures: LedgerEntry[] = [];
   let upstream: Upstream | undefined;
+  let gate: RetryGate | undefined;
+  let held: HeldVersion[] = [];
   const finish = async (exitCode: 0 | 1 | 3, extra: Partial<SyncReport> = {}): Promise<SyncReport> => {
     const finished = now();
-    const ledger = mergeLedger(prevLedger, failures, finished);
+    const ledger = mergeLedger(prevLedger, failures, finished, gate?.carried() ?? []);
     // A fatal run keeps the previous ledger: it learned nothing reliable about the items.
     if (exitCode !== 1) await saveLedger(config.stateDir, ledger);
     const failed = exitCode === 1 ? prevLedger.items : ledger.items;
@@ -141,19 +160,24 @@ async function runSync(config: Config, opts: SyncOptions): Promise<SyncReport> {
     };
     await saveState(config.stateDir, state);
     return {
-      exitCode, counts, warnings, failures: failed, durationsMs, started: started.toISOString(), finished: finished.toISOString(),
+      exitCode, counts, warnings, failures: failed, quarantined: held, durationsMs, started: started.toISOString(), finished: finished.toISOString(),
       upstream: upstream ? { url: upstream.url, branch: upstream.branch, commit: upstream.commit } : undefined, ...extra,
     };
   };
 
   try {
-    const host = makeHost(config.git, config.file);
-    const store = makeStore(config.artifacts, config.file);
-    if (state.artifactsBaseUrl && state.artifactsBaseUrl !== config.artifacts.url && !opts.rebaseUrls) {
+    const host = makeHost(config.git, config.file, { env, warn: (m) => warnings.push(m), retries: config.sync.retries });
+    const store = makeStore(config.artifacts, config.file, {
+      env, dispatcher: opts.dispatcher, retries: config.sync.retries, timeoutMs: config.sync.timeoutSeconds * 1000,
+    });
+    const urlScheme = store.urlScheme();
+    const recordedScheme = recordedUrlScheme(state);
+    if (recordedScheme && recordedScheme !== urlScheme && !opts.rebaseUrls) {
       throw new ConfigError(
-        config.file, 'artifacts.url',
-        `changed from ${state.artifactsBaseUrl} to ${config.artifacts.url}. Every patched tree hash depends on this URL, so ` +
-          'changing it re-patches every package and gives clients new tree hashes. Run `julia-airgap sync --rebase-urls` to do that deliberately.',
+        config.file, 'artifacts',
+        `artifact URLs changed from ${recordedScheme} to ${urlScheme}. Every patched tree hash depends on them, so ` +
+          'changing them re-patches every package and gives clients new tree hashes. Run `julia-airgap sync --rebase-urls` to do that ' +
+          'deliberately: it re-patches and republishes every package and uploads every artifact to the new location.',
       );
     }
     const platforms: Platform[] | undefined = config.select.platforms?.map(parseTriplet);
@@ -170,6 +194,28 @@ async function runSync(config: Config, opts: SyncOptions): Promise<SyncReport> {
     }
     for (const n of selection.notInRegistry) warnings.push(`${n.name} [${n.uuid}] from ${n.from} is not in the upstream registry; skipped`);
     rep.stageDone('select', `${counts.packagesSelected} packages, ${counts.versionsRegistered} versions (registry ${upstream.commit.slice(0, 10)})`);
+    if (config.select.quarantine) {
+      const up = upstream;
+      held = await findHeldVersions({
+        gitDir: up.gitDir, head: up.commit, packages: selection.packages.values(), now: started,
+        windowMs: parseDuration(config.select.quarantine, config.file, 'select.quarantine'),
+        readAt: async (commit, file) => {
+          const obj = await up.cat.read(`${commit}:${file}`);
+          return obj?.type === 'blob' ? obj.content.toString('utf8') : undefined;
+        },
+      });
+      // Held versions are simply not part of this sync: no fetch, no artifacts, not in the fork.
+      for (const h of held) selection.packages.get(h.uuid)?.versions.delete(h.version);
+      counts.versionsQuarantined = held.length;
+      if (held.length) rep.log('info', `${held.length} version(s) in quarantine (registered less than ${config.select.quarantine} ago); a later sync publishes them`);
+    }
+    const sameUpstream = state.upstream?.url === upstream.url;
+    const changes: ChangeSet = fullDue
+      ? { all: true, reason: opts.full ? '--full' : `sync.full_every (${config.sync.fullEvery})`, packages: new Set(), paths: 0 }
+      : await changedPackages(upstream.gitDir, sameUpstream ? state.upstream?.commit : undefined, upstream.commit, upstream.index);
+    counts.packagesChanged = changes.all ? selection.packages.size : [...changes.packages].filter((u) => selection.packages.has(u)).length;
+    if (changes.all) rep.log('info', `refreshing every repo: ${changes.reason}`);
+    gate = retryGate(prevLedger, started, fullDue || Boolean(opts.retryNow));
     stage('select');
 
     // 2. repos: fetch and check trees
@@ -180,10 +226,19 @@ async function runSync(config: Config, opts: SyncOptions): Promise<SyncReport> {
     const jobs = opts.jobs ?? config.sync.jobs;
     state.repos ??= {};
     let doneRepos = 0;
+    const retry = gate;
     const statuses = await mapLimit(groups, jobs, async (g) => {
+      // Trees whose absence the ledger already records and whose retry is not due: no fetch for them.
+      const knownMissing = new Set<string>();
+      for (const p of g.packages) for (const [v, info] of p.versions) if (!retry.due(versionKey(p, v))) knownMissing.add(info.tree);
+      const repoKey = `repo:${g.name}`;
+      const force = changes.all || g.packages.some((p) => changes.packages.has(p.uuid)) || (retry.item(repoKey) !== undefined && retry.due(repoKey));
       const st = await syncRepo(g, {
-        force: fullDue, knownHead: state.repos![g.name]?.head, config: gitCfg, allowFile, timeoutMs: config.sync.timeoutSeconds * 1000 * 10,
+        force, knownMissing, knownHead: state.repos![g.name]?.head, config: gitCfg, allowFile, timeoutMs: config.sync.timeoutSeconds * 1000 * 10,
       });
+      if (st.fetchError) {
+        failures.push({ key: repoKey, kind: 'repo', repo: g.name, url: g.url, code: 'fetch-failed', reason: `fetching ${g.url} failed: ${st.fetchError}`, blocking: false, gone: false });
+      }
       rep.progress('fetch repos', ++doneRepos, groups.length);
       if (st.fetched) counts.reposFetched++;
       if (st.fetchError) rep.log('warn', `${g.url}: fetch failed: ${st.fetchError}`);
@@ -205,6 +260,10 @@ async function runSync(config: Config, opts: SyncOptions): Promise<SyncReport> {
         for (const pkg of st.group.packages) {
           for (const [version, info] of pkg.versions) {
             const w: VersionWork = { pkg, group: st.group, version, tree: info.tree, reqs: [], blockers: [] };
+            if (await deferRetry(w, st.present.has(info.tree), retry, cat, scanMemo, platforms)) {
+              counts.versionsDeferred++;
+              continue;
+            }
             if (!st.present.has(info.tree)) {
               lost.push({
                 w,
@@ -250,6 +309,13 @@ async function runSync(config: Config, opts: SyncOptions): Promise<SyncReport> {
     let doneArt = 0;
     const reqList = [...reqs.values()].sort((a, b) => a.key.localeCompare(b.key));
     await mapLimit(reqList, config.sync.artifactJobs, async (r) => {
+      const ledgerItem = retry.item(`artifact:${r.key}`);
+      if (ledgerItem && !retry.due(ledgerItem.key)) {
+        // Backoff: not retried before its time; the ledger item is carried as it is.
+        outcomes.set(r.key, { ok: false, downloaded: false, uploaded: false, attempts: [], error: `${ledgerItem.code}; next retry ${ledgerItem.nextRetry}` });
+        rep.progress('artifacts', ++doneArt, reqList.length);
+        return;
+      }
       const o = await fetchAndStore(r, {
         cacheDir: statePaths(config.stateDir).artifactCache, store, dispatcher: opts.dispatcher, retries: config.sync.retries,
         timeoutMs: config.sync.timeoutSeconds * 1000, maxBytes: config.sync.maxArtifactBytes, allowPrivateAddresses: config.upstream.allowPrivateAddresses,
@@ -301,23 +367,38 @@ async function runSync(config: Config, opts: SyncOptions): Promise<SyncReport> {
       fp.versions.set(w.version, w.patched ?? w.tree);
       if (w.patched && w.patched !== w.tree) counts.versionsPatched++;
     }
-    counts.versionsKept = kept.length;
-    counts.versionsIncomplete = work.length - kept.length;
+    const groupOf = new Map(groups.flatMap((g) => g.packages.map((p) => [p.uuid, g] as const)));
+    const retained = await retainPublished({
+      published: state.published, keep, src: upstream.src,
+      dirOf: (uuid) => selection.packages.get(uuid)?.path,
+      repoUrlOf: (uuid) => (groupOf.has(uuid) ? host.cloneUrl(groupOf.get(uuid)!.name) : undefined),
+    });
+    counts.versionsRetained = retained.count;
+    counts.versionsKept = kept.length + retained.count;
+    counts.versionsIncomplete = work.length - kept.length + counts.versionsDeferred;
     counts.packagesKept = keep.size;
     for (const pkg of selection.packages.values()) {
       if (!keep.has(pkg.uuid)) warnings.push(`${pkg.name}: no complete version; left out of the fork`);
     }
 
     // 7. the fork, published last
-    const fork = await publishFork(config, upstream, host, keep, state, counts);
+    const fork = await publishFork(config, upstream, host, keep, state, counts, withAppendedVersions(upstream.src, retained.appended));
     rep.stageDone('registry', `${fork.created ? 'new commit' : 'unchanged'} ${fork.commit.slice(0, 10)} -> ${fork.url}`);
     stage('registry');
 
+    // The high-water mark moves even when some items failed: every failure is in the ledger, and
+    // the ledger, not the old..new diff, drives retries (a version whose item is due is retried
+    // whatever changed upstream; a repo with a due item is refetched). So nothing that changed in
+    // old..new can fall out of view, which is the failure mode of a mark that merely skips ahead.
+    // A fatal run (exit 1) never gets here and leaves the mark where it was.
     state.upstream = { url: upstream.url, branch: upstream.branch, commit: upstream.commit };
+    state.published = publishedAfter(keep, state.published);
+    state.quarantined = held;
     state.fork = { branch: fork.branch, commit: fork.commit, upstreamCommit: upstream.commit };
+    state.artifactsUrlScheme = urlScheme;
     state.artifactsBaseUrl = config.artifacts.url;
     if (fullDue) state.lastFullSync = started.toISOString();
-    const retryable = failures.some((f) => f.blocking && !f.gone);
+    const retryable = [...failures, ...gate.carried()].some((f) => f.blocking && !f.gone);
     return await finish(retryable ? 3 : 0, { fork });
   } catch (err) {
     const e = err instanceof AirgapError ? { code: err.code, message: err.message } : { code: 'internal', message: errorMessage(err) };
@@ -333,6 +414,23 @@ function artifactFailureCode(o: ArtifactOutcome): string {
   if (!last) return 'store-failed';
   if (last.kind === 'http' && last.status) return `http-${last.status}`;
   return last.kind ? `${last.kind === 'tree' ? 'tree-hash' : last.kind}-mismatch`.replace('http-mismatch', 'http').replace('network-mismatch', 'network').replace('timeout-mismatch', 'timeout') : 'failed';
+}
+
+/**
+ * A version with a ledger item is retried only when that item and every ledger item of the
+ * artifacts it needs are due; until then it stays out of the fork (unless published before) and
+ * its items are carried unchanged.
+ */
+async function deferRetry(
+  w: VersionWork, treePresent: boolean, gate: RetryGate, cat: ReturnType<typeof openCatFile>, memo: ReturnType<typeof newScanMemo>, platforms: Platform[] | undefined,
+): Promise<boolean> {
+  const key = versionKey(w.pkg, w.version);
+  if (!gate.item(key)) return false;
+  const artifactKeys = treePresent ? requirementsOf(await scanTree(cat, w.tree, `${w.pkg.name}@${w.version}`, memo), platforms).map((r) => `artifact:${r.key}`) : [];
+  if (gate.due(key) && artifactKeys.every((k) => gate.due(k))) return false;
+  gate.hold(key);
+  for (const k of artifactKeys) gate.hold(k);
+  return true;
 }
 
 function isFullDue(config: Config, state: State, now: Date): boolean {
@@ -411,6 +509,8 @@ async function publishRepo(group: RepoGroup, list: VersionWork[], ctx: PublishCt
     if (rejected.size === 0) entry.pushed = digest;
     ctx.counts.reposPushed++;
   } catch (err) {
+    // A refused token fails every repo the same way, and retrying it gets the address banned.
+    if (err instanceof AuthError) throw err;
     ctx.rep.log('error', `publishing ${group.name}: ${errorMessage(err)}`);
     for (const w of list) w.blockers.push(versionEntry(w, 'publish-failed', `pushing ${group.name}: ${errorMessage(err)}`));
   }
@@ -435,13 +535,13 @@ function cascadeMissingDeps(complete: VersionWork[], upstream: Upstream, warning
   }
 }
 
-async function publishFork(config: Config, upstream: Upstream, host: GitHost, keep: Map<string, ForkPackage>, state: State, counts: SyncCounts) {
+async function publishFork(config: Config, upstream: Upstream, host: GitHost, keep: Map<string, ForkPackage>, state: State, counts: SyncCounts, src: FileSource) {
   const gitDir = upstream.gitDir;
   const name = config.registry.repo;
   const branch = config.registry.branch ?? upstream.branch;
   const url = host.cloneUrl(name);
   const tree = await buildForkTree({
-    gitDir, upstreamCommit: upstream.commit, index: upstream.index, src: upstream.src, keep, registryRepoUrl: url,
+    gitDir, upstreamCommit: upstream.commit, index: upstream.index, src, keep, registryRepoUrl: url,
     name: config.registry.name, uuid: config.registry.uuid,
   });
   await host.ensureRepo(name, { description: `Julia registry fork of ${upstream.url} (julia-airgap)` });

@@ -65,13 +65,15 @@ export function neededTrees(group: RepoGroup): string[] {
 }
 
 /**
- * Fetches the repo when forced, when it is new, or when a registered tree is missing from the
- * cache (a new upstream version); otherwise the cache already holds everything Pkg needs and
- * the fetch is skipped, which keeps a resync proportional to what changed.
+ * Fetches the repo when `force` says so (a full run, a package whose registry files changed, a
+ * due retry), when it was never fetched, or when a registered tree is missing from the cache
+ * for an unknown reason. Trees in `knownMissing` (already in the ledger and not yet due) do not
+ * trigger a fetch: that is the backoff for trees lost upstream. Otherwise the cache already holds
+ * everything Pkg needs and the fetch is skipped, which keeps a resync proportional to what changed.
  */
 export async function syncRepo(
   group: RepoGroup,
-  opts: { force: boolean; knownHead?: string; config: GitConfigPair[]; allowFile: boolean; timeoutMs: number },
+  opts: { force: boolean; knownMissing?: ReadonlySet<string>; knownHead?: string; config: GitConfigPair[]; allowFile: boolean; timeoutMs: number },
 ): Promise<RepoStatus> {
   const trees = neededTrees(group);
   let status: RepoStatus = { group, fetched: false, present: new Set(), head: opts.knownHead };
@@ -86,7 +88,7 @@ export async function syncRepo(
     return new Set(trees.filter((t) => types.get(t) === 'tree'));
   };
   let present = await check();
-  const complete = present.size === trees.length;
+  const complete = trees.every((t) => present.has(t) || opts.knownMissing?.has(t));
   if (opts.force || !complete || !opts.knownHead) {
     try {
       const res = await fetchUpstream(group.cacheDir, group.url, { allowFile: opts.allowFile, config: opts.config, timeoutMs: opts.timeoutMs });

@@ -51,7 +51,7 @@ export async function writeJson(file: string, value: unknown): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Lock
 
-interface LockInfo {
+export interface LockInfo {
   pid: number;
   host: string;
   started: string;
@@ -132,6 +132,27 @@ export async function acquireLock(stateDir: string, command: string, waitMs = 0)
   };
 }
 
+export interface LockHolder extends LockInfo {
+  /** false when the holder is a dead process on this host; undefined when it runs on another host */
+  alive?: boolean;
+}
+
+/** Who holds the lock now, for `status`; undefined when nobody does. */
+export async function lockHolder(stateDir: string): Promise<LockHolder | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path.join(stateDir, 'lock'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const info = JSON.parse(text) as LockInfo;
+    return { ...info, alive: info.host === hostname() ? pidAlive(info.pid) : undefined };
+  } catch {
+    return { pid: -1, host: '?', started: '?', command: '?', alive: false };
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // state.json
 
@@ -149,8 +170,13 @@ export interface State {
   version: 1;
   upstream?: { url: string; branch: string; commit: string };
   fork?: { branch: string; commit: string; upstreamCommit: string };
-  /** Fixed at the first sync: every patched tree hash depends on it. */
+  /** artifacts.url at the last sync (informational; states written before artifactsUrlScheme have only this). */
   artifactsBaseUrl?: string;
+  /**
+   * The artifact store's URL scheme (`ArtifactStore.urlScheme()`), fixed at the first sync: every
+   * patched tree hash depends on it, so a change needs `--rebase-urls`.
+   */
+  artifactsUrlScheme?: string;
   /**
    * Per internal repo: upstream URL, upstream default branch, last fetch, and a digest of the
    * refs last pushed to the host, so unchanged repos are not pushed again.
@@ -158,6 +184,10 @@ export interface State {
   repos?: Record<string, RepoState>;
   lastFullSync?: string;
   lastSync?: SyncSummary;
+  /** Every version the fork has listed: uuid -> version -> tree. Kept even when upstream drops it. */
+  published?: Record<string, Record<string, string>>;
+  /** Versions held back by select.quarantine at the last sync. */
+  quarantined?: Array<{ package: string; uuid: string; version: string; registered: string; releases: string }>;
 }
 
 export interface RepoState {
@@ -165,6 +195,11 @@ export interface RepoState {
   head?: string;
   fetched?: string;
   pushed?: string;
+}
+
+/** The URL scheme the last sync used; older states recorded only the base of a `dir` store. */
+export function recordedUrlScheme(s: State): string | undefined {
+  return s.artifactsUrlScheme ?? (s.artifactsBaseUrl ? `${s.artifactsBaseUrl}/<sha256>/<file>` : undefined);
 }
 
 export function emptyState(): State {

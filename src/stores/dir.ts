@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { copyFile, link, mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { PublishError } from '../errors.js';
-import type { ArtifactKey, ArtifactStore } from './store.js';
+import { URL_SCHEME_KEY, type ArtifactKey, type ArtifactStore } from './store.js';
 
 const SHA256 = /^[0-9a-f]{64}$/;
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
@@ -48,6 +48,9 @@ export function dirStore(opts: { path: string; url: string }): ArtifactStore {
     },
     publicUrl(key) {
       return `${base}/${artifactRelPath(key)}`;
+    },
+    urlScheme() {
+      return `${base}/${URL_SCHEME_KEY.sha256}/${URL_SCHEME_KEY.fileName}`;
     },
   };
 }

@@ -10,13 +10,21 @@ export interface ArtifactKey {
 
 export interface ArtifactStore {
   readonly kind: string;
-  /** Is this exact artifact already in the store (and complete)? */
-  has(key: ArtifactKey): Promise<boolean>;
+  /** Is this exact artifact already in the store (and complete, i.e. of `size` bytes when given)? */
+  has(key: ArtifactKey, size?: number): Promise<boolean>;
   /** Upload/copy a verified local file. Must be atomic: clients never see a partial file. */
   put(file: string, key: ArtifactKey, size: number): Promise<void>;
   /** The URL written into patched Artifacts.toml files. */
   publicUrl(key: ArtifactKey): string;
+  /**
+   * publicUrl with the placeholders below in place of hash and name. Recorded at the first sync:
+   * when it changes, every patched tree hash changes with it.
+   */
+  urlScheme(): string;
 }
+
+/** What `urlScheme()` shows in place of an artifact's sha256 and file name. */
+export const URL_SCHEME_KEY: ArtifactKey = { sha256: '<sha256>', fileName: '<file>' };
 
 /**
  * The file name an artifact is published under: the upstream URL's last path segment,

@@ -74,6 +74,16 @@ export class PublishError extends AirgapError {
   }
 }
 
+/**
+ * A forge refused our credentials (HTTP 401/403). Fatal for the whole run: retrying with the same
+ * token only adds failed logins, and GitLab bans an address after repeated ones.
+ */
+export class AuthError extends AirgapError {
+  constructor(readonly target: string, readonly status: number, message: string) {
+    super('auth', `${target}: ${message}`);
+  }
+}
+
 /** Removes userinfo (user:password@) and token-like query parameters from a URL for messages. */
 export function redactUrl(url: string): string {
   try {

@@ -2,7 +2,7 @@
 // one adapter; everything else only sees this.
 
 import { PublishError } from '../errors.js';
-import type { GitConfigPair } from '../git/run.js';
+import type { PushTarget } from './push.js';
 
 export interface GitHost {
   readonly kind: string;
@@ -10,8 +10,8 @@ export interface GitHost {
   ensureRepo(name: string, opts?: { description?: string }): Promise<void>;
   /** URL developers clone from (goes into the registry fork). */
   cloneUrl(name: string): string;
-  /** URL git pushes to, plus secret config pairs for git (never in argv). */
-  pushTarget(name: string): { url: string; config: GitConfigPair[] };
+  /** URL git pushes to, secret config pairs for git (never in argv), and the host's chunk size. */
+  pushTarget(name: string): PushTarget;
   setDefaultBranch(name: string, branch: string): Promise<void>;
 }
 

@@ -15,6 +15,8 @@ export interface PushResult {
 export interface PushTarget {
   url: string;
   config: GitConfigPair[];
+  /** refs per push invocation this host copes with (e.g. Gitea's post-receive is slow on many tags) */
+  chunkSize?: number;
 }
 
 export interface PushOptions {
@@ -59,7 +61,7 @@ export async function pushRefs(
 ): Promise<PushResult> {
   validateRemoteUrl(target.url, { allowFile: true });
   const result: PushResult = { pushed: 0, upToDate: 0, rejected: [] };
-  const chunkSize = Math.max(1, opts.chunkSize ?? DEFAULT_CHUNK);
+  const chunkSize = Math.max(1, opts.chunkSize ?? target.chunkSize ?? DEFAULT_CHUNK);
   for (const spec of refspecs) {
     if (spec.startsWith('-') || /[\s\0]/.test(spec)) {
       throw makeGitError(['push'], { label: opts.label ?? redactUrl(target.url) }, null, `invalid refspec ${JSON.stringify(spec)}`);

@@ -43,9 +43,11 @@ export interface FetchOptions {
 
 /**
  * Fetches every ref upstream advertises into refs/upstream/* (forced, pruned within that
- * namespace only) and returns upstream's default branch and the number of refs now cached.
+ * namespace only) and returns upstream's default branch, the number of refs now cached, and the
+ * upstream refs (as upstream names them) that were deleted or moved to a commit that does not
+ * contain the old one: a force-push, which an administrator should hear about.
  */
-export async function fetchUpstream(dir: string, url: string, opts: FetchOptions = {}): Promise<{ head?: string; refs: number }> {
+export async function fetchUpstream(dir: string, url: string, opts: FetchOptions = {}): Promise<{ head?: string; refs: number; rewritten: string[] }> {
   validateRemoteUrl(url, { allowFile: opts.allowFile });
   const base = {
     gitDir: dir,
@@ -62,6 +64,7 @@ export async function fetchUpstream(dir: string, url: string, opts: FetchOptions
     if (m) head = m[1];
   }
 
+  const old = await listRefs(dir, UPSTREAM_NS);
   const refspecs = [`+refs/*:${UPSTREAM_NS}*`];
   if (!opts.includePullMerge) refspecs.push('^refs/pull/*/merge');
   await git(
@@ -69,7 +72,15 @@ export async function fetchUpstream(dir: string, url: string, opts: FetchOptions
     base,
   );
   const refs = await listRefs(dir, UPSTREAM_NS);
-  return { head, refs: refs.size };
+  const rewritten: string[] = [];
+  for (const [ref, oid] of old) {
+    const now = refs.get(ref);
+    if (now === oid) continue;
+    // Exit 1: not an ancestor; 128: not commits (a tag of a tree, say) — either way not a fast-forward.
+    const ff = now !== undefined && (await git(['merge-base', '--is-ancestor', oid, now], { gitDir: dir, allowExitCodes: [1, 128] })).code === 0;
+    if (!ff) rewritten.push(`refs/${ref.slice(UPSTREAM_NS.length)}`);
+  }
+  return { head, refs: refs.size, rewritten: rewritten.sort() };
 }
 
 /** ref -> oid for every ref under `prefix` (an annotated tag maps to the tag object). */

@@ -242,6 +242,16 @@ async function runSync(config: Config, opts: SyncOptions): Promise<SyncReport> {
       rep.progress('fetch repos', ++doneRepos, groups.length);
       if (st.fetched) counts.reposFetched++;
       if (st.fetchError) rep.log('warn', `${g.url}: fetch failed: ${st.fetchError}`);
+      // Say it in the report too: a repo gone upstream is otherwise silent while its cache lasts.
+      if (st.fetchError && st.fetched === false) {
+        const all = g.packages.flatMap((p) => [...p.versions.values()]);
+        const kept = all.filter((v) => st.present.has(v.tree)).length;
+        warnings.push(`${g.url}: fetch failed (${st.fetchError}); ${kept} of ${all.length} registered versions kept from earlier syncs`);
+      }
+      if (st.rewritten?.length) {
+        const shown = st.rewritten.slice(0, 10).join(', ') + (st.rewritten.length > 10 ? `, … (${st.rewritten.length} in all)` : '');
+        warnings.push(`${g.url}: upstream rewrote or deleted ${shown}; versions already mirrored stay pinned`);
+      }
       const prev = state.repos![g.name];
       state.repos![g.name] = { url: g.url, head: st.head ?? prev?.head, fetched: st.fetched ? now().toISOString() : prev?.fetched, pushed: prev?.pushed };
       return st;

@@ -52,6 +52,8 @@ export interface RepoStatus {
   fetched: boolean;
   /** set when the fetch failed (network, auth, repo gone); trees already cached still count */
   fetchError?: string;
+  /** upstream refs this fetch found deleted or force-pushed */
+  rewritten?: string[];
   /** upstream's default branch, when known */
   head?: string;
   /** registered trees present in the cache */
@@ -92,7 +94,7 @@ export async function syncRepo(
   if (opts.force || !complete || !opts.knownHead) {
     try {
       const res = await fetchUpstream(group.cacheDir, group.url, { allowFile: opts.allowFile, config: opts.config, timeoutMs: opts.timeoutMs });
-      status = { ...status, fetched: true, head: res.head ?? opts.knownHead };
+      status = { ...status, fetched: true, head: res.head ?? opts.knownHead, rewritten: res.rewritten };
       present = await check();
     } catch (err) {
       status = { ...status, fetchError: errorMessage(err) };

@@ -4,6 +4,8 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { fail } from './commands/common.js';
+import { initCommand } from './commands/init.js';
+import { planCommand } from './commands/plan.js';
 import { serveCommand } from './commands/serve.js';
 import { syncCommand } from './commands/sync.js';
 import { verifyCommand } from './commands/verify.js';
@@ -22,6 +24,8 @@ export async function main(args: string[]): Promise<void> {
     .command(syncCommand)
     .command(serveCommand)
     .command(verifyCommand)
+    .command(planCommand)
+    .command(initCommand)
     .demandCommand(1, 'name a command; see --help')
     .strict()
     .recommendCommands()

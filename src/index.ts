@@ -8,3 +8,4 @@ export { loadLedger, type Ledger, type LedgerItem } from './sync/ledger.js';
 export { loadState, type State } from './sync/state.js';
 export { startServer, type ServeOptions, type RunningServer } from './serve/server.js';
 export { verify, type VerifyOptions, type VerifyReport, type VerifyFailure } from './verify/index.js';
+export { plan, type PlanOptions, type PlanReport } from './plan/index.js';

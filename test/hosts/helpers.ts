@@ -75,10 +75,16 @@ export const PACKAGE_DIRS = ['E/Example', 'M/MonoA', 'M/MonoB', 'jll/F/Foo_jll',
  * Clones the fork from `forkUrl`, then every package repo it lists, and checks each listed tree
  * (and the original upstream tree) is a tree there. Returns the registry clone and the count.
  */
-export async function checkFork(forkUrl: string, world: World, client: string): Promise<{ registry: string; checked: number; versions: Record<string, string[]> }> {
+export async function checkFork(
+  forkUrl: string,
+  world: World,
+  client: string,
+  opts: { env?: NodeJS.ProcessEnv; branch?: string } = {},
+): Promise<{ registry: string; checked: number; versions: Record<string, string[]> }> {
   mkdirSync(client, { recursive: true });
   const registry = path.join(client, 'registry');
-  await gitA(['clone', '--quiet', forkUrl, registry]);
+  const env = opts.env;
+  await gitA(['clone', '--quiet', ...(opts.branch ? ['--branch', opts.branch] : []), forkUrl, registry], { env });
   let checked = 0;
   const versions: Record<string, string[]> = {};
   for (const dir of PACKAGE_DIRS) {
@@ -88,8 +94,8 @@ export async function checkFork(forkUrl: string, world: World, client: string): 
     versions[pkg.name] = Object.keys(vs).sort();
     const clone = path.join(client, 'clones', pkg.name);
     if (!existsSync(clone)) {
-      await gitA(['clone', '--quiet', '--bare', pkg.repo, clone]);
-      await gitA(['--git-dir', clone, 'fetch', '--quiet', pkg.repo, '+refs/*:refs/remotes/all/*']);
+      await gitA(['clone', '--quiet', '--bare', pkg.repo, clone], { env });
+      await gitA(['--git-dir', clone, 'fetch', '--quiet', pkg.repo, '+refs/*:refs/remotes/all/*'], { env });
     }
     for (const [v, info] of Object.entries(vs)) {
       if ((await gitA(['--git-dir', clone, 'cat-file', '-t', info['git-tree-sha1']])) !== 'tree') throw new Error(`${pkg.name} ${v}: listed tree missing`);

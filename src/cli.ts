@@ -7,6 +7,7 @@ import { fail } from './commands/common.js';
 import { initCommand } from './commands/init.js';
 import { planCommand } from './commands/plan.js';
 import { serveCommand } from './commands/serve.js';
+import { statusCommand } from './commands/status.js';
 import { syncCommand } from './commands/sync.js';
 import { verifyCommand } from './commands/verify.js';
 
@@ -23,6 +24,7 @@ export async function main(args: string[]): Promise<void> {
     .usage('$0 <command> [options]\n\nMirror a Julia registry, its package repositories and their artifacts into an air-gapped network.')
     .command(syncCommand)
     .command(serveCommand)
+    .command(statusCommand)
     .command(verifyCommand)
     .command(planCommand)
     .command(initCommand)

@@ -2,7 +2,8 @@
 // `julia-airgap serve` (or any static web server) at `<url>/<sha256>/<file name>`.
 
 import { randomBytes } from 'node:crypto';
-import { copyFile, link, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, copyFile, link, mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { PublishError } from '../errors.js';
 import { URL_SCHEME_KEY, type ArtifactKey, type ArtifactStore } from './store.js';
@@ -31,10 +32,10 @@ export function dirStore(opts: { path: string; url: string }): ArtifactStore {
     },
     async put(file, key, size) {
       const dest = target(key);
-      await mkdir(path.dirname(dest), { recursive: true });
       // Dot-prefixed temp names are never served by `julia-airgap serve`.
       const tmp = path.join(path.dirname(dest), `.tmp-${randomBytes(6).toString('hex')}`);
       try {
+        await mkdir(path.dirname(dest), { recursive: true });
         // A hard link shares the verified cache file without copying gigabytes; fall back to a copy across devices.
         await link(file, tmp).catch(() => copyFile(file, tmp));
         const st = await stat(tmp);
@@ -43,7 +44,9 @@ export function dirStore(opts: { path: string; url: string }): ArtifactStore {
       } catch (err) {
         await rm(tmp, { force: true });
         if (err instanceof PublishError) throw err;
-        throw new PublishError(dest, `cannot store artifact: ${(err as Error).message}`, { cause: err });
+        // A recursive mkdir on a read-only filesystem says ENOENT; ask the root itself for the real reason.
+        const why = await access(root, constants.W_OK).then(() => (err as Error).message, (e: Error) => e.message);
+        throw new PublishError(dest, `cannot store artifact: ${why}`, { cause: err });
       }
     },
     publicUrl(key) {

@@ -421,7 +421,8 @@ async function runSync(config: Config, opts: SyncOptions): Promise<SyncReport> {
 
 function artifactFailureCode(o: ArtifactOutcome): string {
   const last = o.attempts[o.attempts.length - 1];
-  if (!last) return 'store-failed';
+  // No attempt (a cache hit) or a good download: what failed was putting it in the store.
+  if (!last || last.ok) return 'store-failed';
   if (last.kind === 'http' && last.status) return `http-${last.status}`;
   return last.kind ? `${last.kind === 'tree' ? 'tree-hash' : last.kind}-mismatch`.replace('http-mismatch', 'http').replace('network-mismatch', 'network').replace('timeout-mismatch', 'timeout') : 'failed';
 }

@@ -3,10 +3,10 @@
 // is written to a temp name in the same directory, fsynced, then renamed over the old one.
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { InputError, LockError } from '../errors.js';
+import { AirgapError, errorMessage, InputError, LockError } from '../errors.js';
 
 export async function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
@@ -73,16 +73,24 @@ function pidAlive(pid: number): boolean {
 }
 
 async function tryCreate(file: string, info: LockInfo): Promise<boolean> {
+  let fh: FileHandle;
   try {
-    const fh = await open(file, 'wx', 0o644);
-    await fh.writeFile(JSON.stringify(info) + '\n');
-    await fh.sync();
-    await fh.close();
-    return true;
+    fh = await open(file, 'wx', 0o644);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
+    throw new AirgapError('state', `${file}: cannot create the sync lock: ${errorMessage(err)}`, { cause: err });
   }
+  try {
+    await fh.writeFile(JSON.stringify(info) + '\n');
+    await fh.sync();
+  } catch (err) {
+    // Left behind, an unreadable lock would turn the next runs away as if a live run held it.
+    await fh.close().catch(() => undefined);
+    await rm(file, { force: true });
+    throw new AirgapError('state', `${file}: cannot write the sync lock: ${errorMessage(err)}`, { cause: err });
+  }
+  await fh.close();
+  return true;
 }
 
 /**

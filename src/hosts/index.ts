@@ -42,8 +42,14 @@ export function makeHost(cfg: GitConfig, configFile: string, ctx: HostContext = 
       return dirHost({ path: cfg.path!, url: cfg.url });
     case 'gitea':
       return giteaHost({ url: cfg.url, apiUrl: cfg.apiUrl, owner: required(cfg, configFile, 'owner'), token: token(cfg, configFile, env), visibility, warn, retries: ctx.retries });
-    case 'gitlab':
-      return gitlabHost({ url: cfg.url, apiUrl: cfg.apiUrl, group: required(cfg, configFile, 'group'), token: token(cfg, configFile, env), visibility, warn, retries: ctx.retries });
+    case 'gitlab': {
+      const group = required(cfg, configFile, 'group').replace(/^\/+|\/+$/g, '');
+      // GitLab namespace paths: letters, digits, _ - . per level, not starting with - or ending with .
+      if (!group.split('/').every((p) => /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(p) && !p.endsWith('.') && !p.includes('..'))) {
+        throw new ConfigError(configFile, 'git.group', `"${group}" is not a GitLab group path (e.g. "mirrors/julia")`);
+      }
+      return gitlabHost({ url: cfg.url, apiUrl: cfg.apiUrl, group, token: token(cfg, configFile, env), visibility, warn, retries: ctx.retries });
+    }
     case 'push':
       return pushCreateHost({ url: cfg.url, pushUrl: cfg.pushUrl, configFile, warn, env });
     default:

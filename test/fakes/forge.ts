@@ -120,8 +120,10 @@ export async function startFakeForge(root: string, hooks: ForgeHooks, unauthoriz
     }
     const posted = push && req.method === 'POST';
     if (posted) receivePacks.push(m[1]!);
-    await serveGitHttp(req, res, { projectRoot: root, pathInfo: u.pathname, query: u.search.slice(1), remoteUser: authed ? 'mirror' : undefined });
-    if (posted) await hooks.afterPush(m[1]!);
+    await serveGitHttp(req, res, {
+      projectRoot: root, pathInfo: u.pathname, query: u.search.slice(1), remoteUser: authed ? 'mirror' : undefined,
+      beforeEnd: posted ? () => hooks.afterPush(m[1]!) : undefined,
+    });
   };
 
   const server = createServer((req, res) => {

@@ -45,7 +45,7 @@ export function isReceivePack(pathInfo: string, query: string): boolean {
 export function serveGitHttp(
   req: IncomingMessage,
   res: ServerResponse,
-  opts: { projectRoot: string; pathInfo: string; query: string; remoteUser?: string },
+  opts: { projectRoot: string; pathInfo: string; query: string; remoteUser?: string; beforeEnd?: () => Promise<void> },
 ): Promise<void> {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('GIT_')) env[k] = v;
@@ -99,9 +99,18 @@ export function serveGitHttp(
       res.write(head.subarray(end[1]));
     });
     child.on('close', () => {
-      if (!headerDone) res.writeHead(502).end('http-backend failed\n');
-      else res.end();
-      resolve();
+      if (!headerDone) {
+        res.writeHead(502).end('http-backend failed\n');
+        resolve();
+        return;
+      }
+      // the forge's post-receive work is done before the pusher hears back
+      void (opts.beforeEnd ?? (async () => undefined))()
+        .catch(() => undefined)
+        .then(() => {
+          res.end();
+          resolve();
+        });
     });
     child.on('error', () => {
       if (!res.headersSent) res.writeHead(502);

@@ -33,3 +33,19 @@ describe('forgeRepoName', () => {
     expect(warnings[0]).toContain('"a.rss"');
   });
 });
+
+describe('forge host configuration', () => {
+  it('names the key at fault: owner, group, token_env', async () => {
+    const { makeHost } = await import('../../src/hosts/index.js');
+    const env = { TOK: 'secret-token-value' };
+    expect(() => makeHost({ kind: 'gitea', url: 'http://127.0.0.1:3000', tokenEnv: 'TOK' }, 'a.toml', { env })).toThrow('[git.owner]');
+    expect(() => makeHost({ kind: 'gitea', url: 'http://127.0.0.1:3000', owner: 'o' }, 'a.toml', { env })).toThrow('[git.token_env]');
+    expect(() => makeHost({ kind: 'gitea', url: 'http://127.0.0.1:3000', owner: 'o', tokenEnv: 'NOPE' }, 'a.toml', { env })).toThrow('NOPE is not set');
+    expect(() => makeHost({ kind: 'gitlab', url: 'http://127.0.0.1:3000', group: '-bad/x', tokenEnv: 'TOK' }, 'a.toml', { env })).toThrow('[git.group]');
+    const h = makeHost({ kind: 'gitlab', url: 'http://127.0.0.1:3000', group: 'a/b', tokenEnv: 'TOK' }, 'a.toml', { env });
+    expect(h.cloneUrl('General')).toBe('http://127.0.0.1:3000/a/b/General.git');
+    const target = h.pushTarget('General');
+    expect(target.url).not.toContain('secret-token-value');
+    expect(target.config).toEqual([{ key: 'http.http://127.0.0.1:3000/.extraHeader', value: `Authorization: Basic ${Buffer.from('oauth2:secret-token-value').toString('base64')}` }]);
+  });
+});

@@ -42,12 +42,34 @@ function parse(url: string): Parsed | undefined {
   return undefined;
 }
 
+const SECRET_PARAM = /token|key|secret|password|sig/i;
+
+/**
+ * True when the URL carries a secret: a password (or any user for a non-ssh scheme) in its
+ * userinfo, `user:pw@host:path`, or a token-like query parameter. Such a URL is refused before
+ * any fetch, so only its redacted form is ever needed, and it must be the only one kept.
+ */
+export function hasEmbeddedCredentials(url: string): boolean {
+  const p = parse(url);
+  if (p?.kind === 'url') {
+    if (p.userinfo !== undefined && (p.scheme !== 'ssh' || p.userinfo.includes(':'))) return true;
+    const q = p.suffix.startsWith('?') ? p.suffix.slice(1).split('#')[0]! : '';
+    return q.split('&').some((kv) => SECRET_PARAM.test(kv.split('=')[0]!));
+  }
+  return p?.kind === 'scp' && /^[^/@]*:[^/@]*@/.test(url);
+}
+
+/** redactUrl, plus the `user:pw@host:path` form that WHATWG URL parsing does not see as userinfo. */
+export function redactRepoUrl(url: string): string {
+  return parse(url)?.kind === 'scp' ? url.replace(/^([^/@:]*):[^/@]*@/, '$1:***@') : redactUrl(url);
+}
+
 /**
  * Refuses URLs git must not be handed: option injection, `<transport>::` helpers (ext:: runs
  * commands), unexpected schemes, embedded credentials, and local paths unless allowed.
  */
 export function validateRemoteUrl(url: string, opts: { allowFile?: boolean } = {}): void {
-  const shown = redactUrl(url.replace(/[\x00-\x1f\x7f]/g, '?'));
+  const shown = redactRepoUrl(url.replace(/[\x00-\x1f\x7f]/g, '?'));
   const fail = (msg: string): never => {
     throw new InputError(shown, msg);
   };
@@ -70,10 +92,8 @@ export function validateRemoteUrl(url: string, opts: { allowFile?: boolean } = {
       if (!ALLOWED_SCHEMES.has(parsed.scheme)) fail(`URL scheme "${parsed.scheme}" is not allowed (use https, http, ssh or git)`);
       if (parsed.host === '' || parsed.host.startsWith(':')) fail('URL has no host');
       if (parsed.host.startsWith('-')) fail('URL host must not start with "-"');
-      if (parsed.userinfo !== undefined) {
-        if (parsed.scheme !== 'ssh' || parsed.userinfo.includes(':')) fail(credMsg);
-        if (parsed.userinfo === '' || parsed.userinfo.startsWith('-')) fail('bad user name in ssh URL');
-      }
+      if (hasEmbeddedCredentials(url)) fail(credMsg);
+      if (parsed.userinfo !== undefined && (parsed.userinfo === '' || parsed.userinfo.startsWith('-'))) fail('bad user name in ssh URL');
       return;
     }
     case 'local':

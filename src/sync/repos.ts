@@ -7,7 +7,7 @@ import { errorMessage } from '../errors.js';
 import { objectTypes } from '../git/catfile.js';
 import { ensureBareRepo, fetchUpstream } from '../git/mirror.js';
 import type { GitConfigPair } from '../git/run.js';
-import { normalizeRepoUrl, repoNameFor, validateRemoteUrl } from '../git/url.js';
+import { hasEmbeddedCredentials, normalizeRepoUrl, redactRepoUrl, repoNameFor, validateRemoteUrl } from '../git/url.js';
 import type { PackageInfo } from '../registry/reader.js';
 
 export interface RepoGroup {
@@ -24,11 +24,14 @@ export interface RepoGroup {
 export function groupRepos(packages: Iterable<PackageInfo>, reposDir: string): RepoGroup[] {
   const groups = new Map<string, RepoGroup>();
   for (const pkg of [...packages].sort((a, b) => a.name.localeCompare(b.name))) {
-    const key = normalizeRepoUrl(pkg.repo);
+    // A URL with a secret in it is refused before any fetch: keep only its redacted form, so the
+    // secret reaches no message, ledger, state.json or host repo description.
+    const repo = hasEmbeddedCredentials(pkg.repo) ? redactRepoUrl(pkg.repo) : pkg.repo;
+    const key = normalizeRepoUrl(repo);
     let g = groups.get(key);
     if (!g) {
-      const name = repoNameFor(pkg.repo);
-      g = { key, url: pkg.repo, name, cacheDir: path.join(reposDir, `${name}.git`), packages: [] };
+      const name = repoNameFor(repo);
+      g = { key, url: repo, name, cacheDir: path.join(reposDir, `${name}.git`), packages: [] };
       groups.set(key, g);
     }
     g.packages.push(pkg);

@@ -4,6 +4,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { fail } from './commands/common.js';
+import { demoCommand } from './commands/demo.js';
 import { initCommand } from './commands/init.js';
 import { planCommand } from './commands/plan.js';
 import { serveCommand } from './commands/serve.js';
@@ -28,6 +29,7 @@ export async function main(args: string[]): Promise<void> {
     .command(verifyCommand)
     .command(planCommand)
     .command(initCommand)
+    .command(demoCommand)
     .demandCommand(1, 'name a command; see --help')
     .strict()
     .recommendCommands()

@@ -11,3 +11,4 @@ export { renderMetrics, writeMetricsFile } from './status/metrics.js';
 export { startServer, type ServeOptions, type RunningServer } from './serve/server.js';
 export { verify, type VerifyOptions, type VerifyReport, type VerifyFailure } from './verify/index.js';
 export { plan, type PlanOptions, type PlanReport } from './plan/index.js';
+export { runDemo, demoInstructions, type DemoOptions, type DemoResult } from './demo/index.js';

@@ -26,7 +26,7 @@ interface KindHelp {
 const GIT_HELP: Record<GitHostKind, KindHelp> = {
   dir: { needs: 'nothing else: bare repos go to `path`, served by `julia-airgap serve`', keys: [] },
   gitea: {
-    needs: 'url (clone base, e.g. "https://gitea.internal/julia-mirror"), owner, token_env; optional api_url (default {host}/api/v1), visibility',
+    needs: 'url (the instance, e.g. "https://gitea.internal"; repos are {url}/{owner}/{name}.git), owner, token_env; optional api_url (default {url}/api/v1), visibility',
     keys: [
       ['owner', '# owner = "julia-mirror"            # organisation or user that owns the mirrored repos'],
       ['token_env', '# token_env = "GITEA_TOKEN"         # env var holding an API token that can create repos'],
@@ -35,7 +35,7 @@ const GIT_HELP: Record<GitHostKind, KindHelp> = {
     ],
   },
   gitlab: {
-    needs: 'url (clone base, e.g. "https://gitlab.internal/julia-mirror"), group, token_env; optional api_url (default {host}/api/v4), visibility',
+    needs: 'url (the instance, e.g. "https://gitlab.internal"; repos are {url}/{group}/{name}.git), group, token_env; optional api_url (default {url}/api/v4), visibility',
     keys: [
       ['group', '# group = "julia-mirror"            # group path the repos are created in'],
       ['token_env', '# token_env = "GITLAB_TOKEN"        # env var holding a token with api and write_repository scopes'],
@@ -104,11 +104,12 @@ function sectionBody(lines: string[], section: string): [number, number] {
   return [start + 1, end];
 }
 
+const keyLine = (key: string) => new RegExp(`^#?\\s*${key}\\s*=`);
+
 /** Sets `key = value` in a section: replaces its (possibly commented) line, or adds one after the header. Returns the line index. */
 function setKey(lines: string[], section: string, key: string, value: string): number {
   const [start, end] = sectionBody(lines, section);
-  const re = new RegExp(`^#?\\s*${key}\\s*=`);
-  const i = lines.slice(start, end).findIndex((l) => re.test(l));
+  const i = lines.slice(start, end).findIndex((l) => keyLine(key).test(l));
   const line = `${key} = ${value}`;
   if (i >= 0) {
     lines[start + i] = line;
@@ -118,11 +119,36 @@ function setKey(lines: string[], section: string, key: string, value: string): n
   return start;
 }
 
+/**
+ * The template shows each kind as a commented block (`# kind = "gitea"` and its keys, up to a
+ * bare `#` line). Uncommenting that block's kind line keeps the kind's keys right under it.
+ * Returns the kind line and the end of its block; without such a block, the kind key is set.
+ */
+function setKind(lines: string[], section: string, kind: string): [number, number] {
+  const [start, end] = sectionBody(lines, section);
+  const own = lines.slice(start, end).findIndex((l) => new RegExp(`^#\\s*kind\\s*=\\s*"${kind}"`).test(l));
+  const at = own >= 0 ? start + own : setKey(lines, section, 'kind', tomlString(kind));
+  lines[at] = `kind = ${tomlString(kind)}`;
+  let blockEnd = at + 1;
+  while (blockEnd < end && lines[blockEnd]!.trim() !== '#' && lines[blockEnd]!.trim() !== '' && !/^\s*\[/.test(lines[blockEnd]!)) blockEnd++;
+  return [at, blockEnd];
+}
+
+/** Sets `key = value` inside the kind's block if the block shows the key, else right after the kind line. */
+function setInBlock(lines: string[], [at, blockEnd]: [number, number], key: string, value: string): void {
+  for (let i = at + 1; i < blockEnd; i++) {
+    if (keyLine(key).test(lines[i]!)) {
+      lines[i] = `${key} = ${value}`;
+      return;
+    }
+  }
+  lines.splice(at + 1, 0, `${key} = ${value}`);
+}
+
 function explainKind(lines: string[], section: string, kind: string, help: KindHelp, at: number): void {
   const [start, end] = sectionBody(lines, section);
   const body = lines.slice(start, end);
-  const shown = (key: string) => body.some((l) => new RegExp(`^#?\\s*${key}\\s*=`).test(l));
-  const extra = help.keys.filter(([key]) => !shown(key)).map(([, line]) => line);
+  const extra = help.keys.filter(([key]) => !body.some((l) => keyLine(key).test(l))).map(([, line]) => line);
   lines.splice(at + 1, 0, `# kind = "${kind}" needs ${help.needs}.`, ...extra);
 }
 
@@ -142,14 +168,16 @@ export function renderInitConfig(template: string, opts: InitOptions): string {
     ['git', opts.gitKind, opts.gitUrl, opts.gitKind && GIT_HELP[opts.gitKind], '--git'],
     ['artifacts', opts.artifactsKind, opts.artifactsUrl, opts.artifactsKind && ARTIFACT_HELP[opts.artifactsKind], '--artifacts'],
   ] as const) {
-    if (kind !== undefined && help) {
-      if (kind !== 'dir' && url === undefined) {
-        throw new AirgapError('usage', `${flag} ${kind} needs ${flag}-url too: ${help.needs}`);
-      }
-      const at = setKey(lines, section, 'kind', tomlString(kind));
-      explainKind(lines, section, kind, help, at);
+    if (kind === undefined || !help) {
+      if (url !== undefined) setKey(lines, section, 'url', tomlString(url));
+      continue;
     }
-    if (url !== undefined) setKey(lines, section, 'url', tomlString(url));
+    if (kind !== 'dir' && url === undefined) {
+      throw new AirgapError('usage', `${flag} ${kind} needs ${flag}-url too: ${help.needs}`);
+    }
+    const block = setKind(lines, section, kind);
+    if (url !== undefined) setInBlock(lines, block, 'url', tomlString(url));
+    explainKind(lines, section, kind, help, block[0]);
   }
   return lines.join('\n');
 }
@@ -195,7 +223,7 @@ export const initCommand: CommandModule<object, Args> = {
       .option('artifacts', { type: 'string', choices: ARTIFACT_KINDS, describe: 'where artifacts go (default dir)' })
       .option('artifacts-url', { type: 'string', describe: 'base of patched artifact URLs: artifacts.url (required with --artifacts other than dir)' })
       .example('$0 init --packages Plots,DataFrames', 'airgap.toml for two packages and their closure, dir targets')
-      .example('$0 init --git gitea --git-url https://gitea.internal/julia-mirror -o site.toml', 'publish repos to Gitea') as never,
+      .example('$0 init --git gitea --git-url https://gitea.internal -o site.toml', 'publish repos to Gitea') as never,
   handler: async (argv) => {
     const packages = argv.packages?.flatMap((p) => String(p).split(',')).map((p) => p.trim()).filter((p) => p !== '');
     try {

@@ -59,15 +59,30 @@ describe('init (library)', () => {
 
   it('sets the kinds, leaves their other keys commented and says what each kind needs', async () => {
     const file = fresh();
-    await writeInitConfig(file, { gitKind: 'gitea', gitUrl: 'https://gitea.internal/julia-mirror', artifactsKind: 'gitlab', artifactsUrl: 'https://gitlab.internal' });
+    await writeInitConfig(file, { gitKind: 'gitea', gitUrl: 'https://gitea.internal', artifactsKind: 'gitlab', artifactsUrl: 'https://gitlab.internal' });
     const c = await loadConfig(file);
-    expect(c.git).toMatchObject({ kind: 'gitea', url: 'https://gitea.internal/julia-mirror', owner: undefined, tokenEnv: undefined });
+    expect(c.git).toMatchObject({ kind: 'gitea', url: 'https://gitea.internal', owner: undefined, tokenEnv: undefined });
     expect(c.artifacts).toMatchObject({ kind: 'gitlab', url: 'https://gitlab.internal', project: undefined });
     const text = readFileSync(file, 'utf8');
-    expect(text).toMatch(/^kind = "gitea"\n# kind = "gitea" needs url .*owner, token_env/m);
-    expect(text).toMatch(/^# owner = "julia-mirror" /m);
-    expect(text).toMatch(/^kind = "gitlab"\n# kind = "gitlab" needs url .*project, token_env/m);
-    expect(text).toMatch(/^# project = /m);
+    const section = (name: string) => text.slice(text.indexOf(`[${name}]`)).split(/\n(?=\[)/)[0]!;
+    const git = section('git');
+    const art = section('artifacts');
+    // one uncommented kind per section, followed by what that kind needs
+    expect(git.match(/^kind = .*$/gm)).toEqual(['kind = "gitea"']);
+    expect(art.match(/^kind = .*$/gm)).toEqual(['kind = "gitlab"']);
+    expect(git).toMatch(/^kind = "gitea"\n# kind = "gitea" needs url .*owner, token_env/m);
+    expect(art).toMatch(/^kind = "gitlab"\n# kind = "gitlab" needs url .*project, token_env/m);
+    expect(git.match(/^url = .*$/gm)).toEqual(['url = "https://gitea.internal"']);
+    // the kind's other keys are shown, commented
+    for (const key of ['owner', 'token_env', 'api_url']) expect(git).toMatch(new RegExp(`^# ${key} = `, 'm'));
+    for (const key of ['project', 'token_env', 'package_name']) expect(art).toMatch(new RegExp(`^# ${key} = `, 'm'));
+  });
+
+  it('without a kind block in the template, adds the kind and lists its keys', () => {
+    const out = renderInitConfig('[upstream]\nregistry = "x"\n[select]\npackages = ["A"]\n[git]\n# url = "http://127.0.0.1:8080/git"\n[artifacts]\n', { gitKind: 'gitlab', gitUrl: 'https://gl.internal' });
+    expect(out).toContain('[git]\nkind = "gitlab"\n# kind = "gitlab" needs url');
+    expect(out).toMatch(/^# group = "julia-mirror" /m);
+    expect(out).toMatch(/^url = "https:\/\/gl.internal"$/m);
   });
 
   it('an explicit dir kind needs nothing else and loads', async () => {
@@ -80,7 +95,7 @@ describe('init (library)', () => {
 
   it('refuses bad input with a clear message and writes nothing', async () => {
     const file = fresh();
-    await expect(writeInitConfig(file, { gitKind: 'gitlab' })).rejects.toThrow(/--git gitlab needs --git-url too: url \(clone base/);
+    await expect(writeInitConfig(file, { gitKind: 'gitlab' })).rejects.toThrow(/--git gitlab needs --git-url too: url \(the instance/);
     await expect(writeInitConfig(file, { packages: ['Not-A-Name'] })).rejects.toThrow(/"Not-A-Name" is neither a Julia package name nor a UUID/);
     await expect(writeInitConfig(file, { gitKind: 'gitea', gitUrl: 'ftp://x/y' })).rejects.toThrow(/\[git\.url\]: "ftp:\/\/x\/y" must be an http/);
     expect(existsSync(file)).toBe(false);

@@ -1,0 +1,5 @@
+module DemoGreet
+
+greet(name::AbstractString) = "Hello, $(name)!"
+
+end

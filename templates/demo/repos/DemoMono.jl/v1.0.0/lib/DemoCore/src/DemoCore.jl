@@ -1,0 +1,7 @@
+module DemoCore
+
+using DemoGreet
+
+welcome() = DemoGreet.greet("air-gapped world")
+
+end

@@ -50,7 +50,7 @@ export function formatPlanSummary(r: PlanReport): string {
   }
   for (const w of r.warnings.slice(0, 20)) lines.push(`warning: ${w}`);
   if (r.warnings.length > 20) lines.push(`... and ${r.warnings.length - 20} more warnings (see --json)`);
-  lines.push('plan only: nothing was fetched into the state dir or published');
+  lines.push('plan only: nothing was written to the state dir or published');
   return lines.join('\n') + '\n';
 }
 

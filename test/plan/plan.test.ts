@@ -2,9 +2,12 @@
 // so artifacts cannot be counted and the plan says so; after a sync the cached trees give
 // artifact counts per platform, and --sizes gives the tarball sizes.
 
+import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatPlanSummary } from '../../src/commands/plan.js';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -13,6 +16,7 @@ import { sync } from '../../src/sync/pipeline.js';
 import { tempDir } from '../fixtures/gitrepo.js';
 import { makeWorld, type World } from '../fixtures/world.js';
 
+const CLI = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url));
 const tmp = tempDir('julia-airgap-plan-test-');
 const stateDir = path.join(tmp.dir, 'state');
 let world: World;
@@ -148,5 +152,20 @@ describe('plan on the world fixture', () => {
     expect(linux.unknownSizes).toBe(2);
     expect(r.artifacts.bytes).toBe(linuxKnown + arm.bytes.length + win.bytes.length + a.MonoData!.bytes.length);
     expect(formatPlanSummary(r)).toContain(`size unknown: Bar (x86_64-linux-gnu): ${world.artServer.url}${a['Bar.v2.0.0.x86_64-linux-gnu']!.route}: HTTP 404`);
+  }, 60_000);
+
+  // Asynchronous child: the world's servers run in this process and must keep answering.
+  it('CLI: readable summary, --json, and --help with an example', async () => {
+    const run = (args: string[]) => promisify(execFile)(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+    const text = await run(['plan', '--config', config.file]);
+    expect(text.stdout).toContain('packages: 6; versions: 11 (0 yanked)');
+    expect(text.stdout).toContain('repos: 5 distinct, 5 in the state cache, 1 to fetch');
+    expect(text.stdout).toMatch(/x86_64-linux-gnu\s+5 \(1 lazy\)/);
+    const json = JSON.parse((await run(['plan', '--config', config.file, '--json'])).stdout) as PlanReport;
+    expect(json.versions).toBe(11);
+    expect(json.artifacts.total).toBe(6);
+    const help = (await run(['plan', '--help'])).stdout;
+    for (const opt of ['--config', '--sizes', '--json']) expect(help).toContain(opt);
+    expect(help).toMatch(/Examples:\n\s+julia-airgap plan --config airgap.toml/);
   }, 60_000);
 });

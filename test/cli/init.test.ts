@@ -22,7 +22,7 @@ afterAll(() => tmp.cleanup());
 
 async function cli(args: string[], cwd = tmp.dir): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8' });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 60_000 });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };

@@ -94,7 +94,9 @@ describe('demo (CLI)', () => {
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    // Bounded: a hung demo is killed (and fails the test) rather than outliving it.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 200_000);
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve)).finally(() => clearTimeout(timer));
     expect(err).not.toMatch(/error/i);
     expect(code).toBe(0);
     expect(out).toMatch(/pkg> registry add http:\/\/127\.0\.0\.1:\d+\/git\/DemoRegistry\.git/);
@@ -103,7 +105,7 @@ describe('demo (CLI)', () => {
   }, 240_000);
 
   it('--help names the options and gives an example', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, [CLI, 'demo', '--help'], { encoding: 'utf8' });
+    const { stdout } = await promisify(execFile)(process.execPath, [CLI, 'demo', '--help'], { encoding: 'utf8', timeout: 60_000 });
     for (const opt of ['--dir', '--force', '--keep-serving']) expect(stdout).toContain(opt);
     expect(stdout).toMatch(/Examples:\n\s+julia-airgap demo/);
   });

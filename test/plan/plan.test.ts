@@ -156,7 +156,7 @@ describe('plan on the world fixture', () => {
 
   // Asynchronous child: the world's servers run in this process and must keep answering.
   it('CLI: readable summary, --json, and --help with an example', async () => {
-    const run = (args: string[]) => promisify(execFile)(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+    const run = (args: string[]) => promisify(execFile)(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
     const text = await run(['plan', '--config', config.file]);
     expect(text.stdout).toContain('packages: 6; versions: 11 (0 yanked)');
     expect(text.stdout).toContain('repos: 5 distinct, 5 in the state cache, 1 to fetch');

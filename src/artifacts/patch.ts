@@ -260,10 +260,16 @@ export function patchArtifactUrls(
     if (next !== url) edits.push({ start: s.start, end: s.end, value: tomlBasicString(next) });
   }
 
-  let out = text;
-  for (const e of [...edits].sort((a, b) => b.start - a.start)) {
-    out = out.slice(0, e.start) + e.value + out.slice(e.end);
+  // One pass over the text: splicing edit by edit copies the whole file per URL, which made a
+  // 20,000-entry Artifacts.toml take minutes.
+  const pieces: string[] = [];
+  let at = 0;
+  for (const e of [...edits].sort((a, b) => a.start - b.start)) {
+    pieces.push(text.slice(at, e.start), e.value);
+    at = e.end;
   }
+  pieces.push(text.slice(at));
+  const out = pieces.join('');
 
   // Prove the edit: same entries, same hashes, platforms and laziness; only URLs differ.
   const after = parseArtifactsToml(out, file);

@@ -133,13 +133,21 @@ export async function fetchAndStore(req: Requirement, opts: FetchStoreOptions): 
       return { ok: true, sha256: sha, downloaded: false, uploaded: false, attempts: [] };
     }
   }
-  const res = await fetchArtifact(req.downloads, req.treeSha1, opts.cacheDir, {
-    dispatcher: opts.dispatcher,
-    retries: opts.retries,
-    timeoutMs: opts.timeoutMs,
-    maxBytes: opts.maxBytes,
-    allowPrivateAddresses: opts.allowPrivateAddresses,
-  });
+  let res: Awaited<ReturnType<typeof fetchArtifact>>;
+  try {
+    res = await fetchArtifact(req.downloads, req.treeSha1, opts.cacheDir, {
+      dispatcher: opts.dispatcher,
+      retries: opts.retries,
+      timeoutMs: opts.timeoutMs,
+      maxBytes: opts.maxBytes,
+      // Nothing is extracted, but hashing a bomb's output still costs its full size in CPU time.
+      maxUnpackedBytes: opts.maxBytes,
+      allowPrivateAddresses: opts.allowPrivateAddresses,
+    });
+  } catch (err) {
+    // A refused download (a file:// URL, say) fails this artifact, not the whole sync.
+    return { ok: false, downloaded: false, uploaded: false, attempts: [], error: errorMessage(err) };
+  }
   if (!res.ok || !res.file) {
     const why = res.attempts.map((a) => `${a.url}: ${a.error ?? a.status ?? 'failed'}`).join('; ');
     return { ok: false, downloaded: false, uploaded: false, attempts: res.attempts, error: why || 'no download succeeded' };

@@ -2,20 +2,18 @@
 // the counts come from the directory alone, with no network. Proxies point at a closed loopback
 // port and every socket connect in this process is watched, so any attempt would show.
 
-import { execFile } from 'node:child_process';
+import { GENERAL_TARBALL, HAVE_GENERAL, generalDir } from '../fixtures/general.js';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
 import { plan } from '../../src/plan/index.js';
 
-const DATA = fileURLToPath(new URL('../../../shared/data/General-2024-04-04.tar.gz', import.meta.url));
-const HAVE_DATA = existsSync(DATA);
+const DATA = GENERAL_TARBALL;
+const HAVE_DATA = HAVE_GENERAL;
 const PROXY_VARS = ['http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY'] as const;
 
 it.skipIf(HAVE_DATA)(`plan on General skipped: ${DATA} is absent (a clone without ../shared/data)`, () => {});
@@ -31,12 +29,13 @@ async function closedPort(): Promise<number> {
 
 describe.skipIf(!HAVE_DATA)('plan on General 2024-04-04 (select.all)', () => {
   let tmp: string;
+  let registry: string;
   let port: number;
   const savedEnv: Record<string, string | undefined> = {};
 
   beforeAll(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'airgap-plan-general-'));
-    await promisify(execFile)('tar', ['-xzf', DATA, '-C', tmp]);
+    registry = await generalDir();
     port = await closedPort();
     const proxy = `http://127.0.0.1:${port}`;
     for (const k of PROXY_VARS) {
@@ -55,7 +54,7 @@ describe.skipIf(!HAVE_DATA)('plan on General 2024-04-04 (select.all)', () => {
 
   it('reports 10,728 packages and 103,514 versions without touching the network', async () => {
     const stateDir = join(tmp, 'state');
-    const config = resolveConfig({ state_dir: stateDir, upstream: { registry: join(tmp, 'General') }, select: { all: true } }, join(tmp, 'airgap.toml'));
+    const config = resolveConfig({ state_dir: stateDir, upstream: { registry }, select: { all: true } }, join(tmp, 'airgap.toml'));
     const connect = vi.spyOn(Socket.prototype, 'connect');
     try {
       // The watch sees a connect attempt (here to the closed proxy port) ...

@@ -1,26 +1,20 @@
 // Real-shape tests against JuliaRegistries/General as of 2024-04-04 (../shared/data). The
 // counts asserted here are the ones measured in reference/pkg-internals.md "Real data".
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { parse } from 'smol-toml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { depsOf, readRegistryIndex, type PackageInfo, type RegistryIndex } from '../../src/registry/reader.js';
 import { rewritePackageToml, rewriteRegistryToml, rewriteVersionsToml } from '../../src/registry/rewrite.js';
 import { selectPackages, STDLIBS, type Selection } from '../../src/registry/select.js';
 import { dirSource, type FileSource } from '../../src/registry/source.js';
+import { GENERAL_TARBALL, HAVE_GENERAL, generalDir } from '../fixtures/general.js';
 
-const DATA = fileURLToPath(new URL('../../../shared/data/General-2024-04-04.tar.gz', import.meta.url));
-const HAVE_DATA = existsSync(DATA);
+const DATA = GENERAL_TARBALL;
+const HAVE_DATA = HAVE_GENERAL;
 
 it.skipIf(HAVE_DATA)(`General registry tests skipped: ${DATA} is absent (a clone without ../shared/data)`, () => {});
 
 describe.skipIf(!HAVE_DATA)('General 2024-04-04', () => {
-  let tmp: string;
   let src: FileSource;
   let index: RegistryIndex;
   let everything: Selection;
@@ -35,15 +29,12 @@ describe.skipIf(!HAVE_DATA)('General 2024-04-04', () => {
   };
 
   beforeAll(async () => {
-    tmp = await mkdtemp(join(tmpdir(), 'airgap-general-'));
-    await timed('extract', () => promisify(execFile)('tar', ['-xzf', DATA, '-C', tmp]));
-    src = dirSource(join(tmp, 'General'));
+    src = dirSource(await timed('extract', generalDir));
     index = await timed('read index', () => readRegistryIndex(src));
   });
 
   afterAll(async () => {
     console.log(`General timings: ${JSON.stringify(timings)}`);
-    if (tmp) await rm(tmp, { recursive: true, force: true });
   });
 
   it('reads the index: 10,728 packages, 1,410 JLLs under jll/, paths read not computed', () => {

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import { removeStaleDownloads } from '../artifacts/fetch.js';
 import { parseTriplet, type Platform } from '../artifacts/platform.js';
+import { proxyDispatcher } from '../artifacts/proxy.js';
 import { type Config, parseDuration } from '../config.js';
 import { AirgapError, AuthError, ConfigError, errorMessage, PublishError } from '../errors.js';
 import { openCatFile } from '../git/catfile.js';
@@ -318,6 +319,7 @@ async function runSync(config: Config, opts: SyncOptions): Promise<SyncReport> {
     const outcomes = new Map<string, ArtifactOutcome>();
     let doneArt = 0;
     const reqList = [...reqs.values()].sort((a, b) => a.key.localeCompare(b.key));
+    const downloads = opts.dispatcher ?? proxyDispatcher(env);
     await mapLimit(reqList, config.sync.artifactJobs, async (r) => {
       const ledgerItem = retry.item(`artifact:${r.key}`);
       if (ledgerItem && !retry.due(ledgerItem.key)) {
@@ -327,7 +329,7 @@ async function runSync(config: Config, opts: SyncOptions): Promise<SyncReport> {
         return;
       }
       const o = await fetchAndStore(r, {
-        cacheDir: statePaths(config.stateDir).artifactCache, store, dispatcher: opts.dispatcher, retries: config.sync.retries,
+        cacheDir: statePaths(config.stateDir).artifactCache, store, dispatcher: downloads, retries: config.sync.retries,
         timeoutMs: config.sync.timeoutSeconds * 1000, maxBytes: config.sync.maxArtifactBytes, allowPrivateAddresses: config.upstream.allowPrivateAddresses,
       });
       outcomes.set(r.key, o);
@@ -344,6 +346,7 @@ async function runSync(config: Config, opts: SyncOptions): Promise<SyncReport> {
         rep.log(r.lazy ? 'warn' : 'error', `artifact ${r.name} (${r.platform}) ${r.treeSha1}: ${o.error ?? 'failed'}`);
       }
     });
+    if (downloads && downloads !== opts.dispatcher) await downloads.close().catch(() => undefined);
     rep.stageDone('artifacts', `${counts.artifactsRequired} needed, ${counts.artifactsDownloaded} downloaded, ${counts.artifactsFailed} failed`);
     stage('artifacts');
     for (const w of work) {

@@ -5,15 +5,16 @@
 import { access, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { redactUrl } from '../errors.js';
+import { removeStaleLocks } from './locks.js';
 import { git, type GitConfigPair } from './run.js';
 import { validateRemoteUrl } from './url.js';
 
 export const UPSTREAM_NS = 'refs/upstream/';
 
 async function isBareRepo(dir: string): Promise<boolean> {
+  // All four: a run killed inside `git init` leaves a subset, and init again completes it.
   try {
-    await access(join(dir, 'HEAD'));
-    await access(join(dir, 'objects'));
+    for (const p of ['HEAD', 'config', 'objects', 'refs']) await access(join(dir, p));
     return true;
   } catch {
     return false;
@@ -21,7 +22,10 @@ async function isBareRepo(dir: string): Promise<boolean> {
 }
 
 export async function ensureBareRepo(dir: string): Promise<void> {
-  if (await isBareRepo(dir)) return;
+  if (await isBareRepo(dir)) {
+    await removeStaleLocks(dir);
+    return;
+  }
   const abs = resolve(dir);
   await mkdir(abs, { recursive: true });
   await git(['init', '--bare', '--quiet', abs], { settings: [{ key: 'init.defaultBranch', value: 'main' }], label: abs });

@@ -5,6 +5,7 @@ import { access, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PublishError } from '../errors.js';
 import { checkRefFormat } from '../git/pins.js';
+import { removeStaleLocks } from '../git/locks.js';
 import { git } from '../git/run.js';
 import { checkRepoName, type GitHost } from './host.js';
 
@@ -30,14 +31,20 @@ export function dirHost(opts: { path: string; url: string }): GitHost {
 
     async ensureRepo(name, o) {
       const dir = repoDir(name);
-      if (!(await exists(join(dir, 'HEAD')))) {
+      // A run killed inside `git init` leaves some of these; init again completes them in place.
+      const parts = await Promise.all(['HEAD', 'config', 'objects', 'refs'].map((p) => exists(join(dir, p))));
+      if (!parts.every(Boolean)) {
+        const branch = o?.defaultBranch ?? 'main';
+        checkRefFormat(`refs/heads/${branch}`);
         await mkdir(dir, { recursive: true });
-        await git(['init', '--bare', '--quiet', dir], { settings: [{ key: 'init.defaultBranch', value: 'main' }], label: dir });
+        await git(['init', '--bare', '--quiet', dir], { settings: [{ key: 'init.defaultBranch', value: branch }], label: dir });
         // Publishing writes through the filesystem; nobody should push over HTTP to the mirror.
         await git(['config', 'http.receivepack', 'false'], { gitDir: dir });
         await git(['config', 'core.logAllRefUpdates', 'false'], { gitDir: dir });
         // Lets git daemon / http-backend serve the repo without GIT_HTTP_EXPORT_ALL.
         await writeFile(join(dir, 'git-daemon-export-ok'), '');
+      } else {
+        await removeStaleLocks(dir);
       }
       if (o?.description !== undefined) {
         await writeFile(join(dir, 'description'), `${o.description.replace(/[\r\n]+/g, ' ')}\n`);

@@ -6,8 +6,11 @@ import type { PushTarget } from './push.js';
 
 export interface GitHost {
   readonly kind: string;
-  /** Create the repo if missing (idempotent). */
-  ensureRepo(name: string, opts?: { description?: string }): Promise<void>;
+  /**
+   * Create the repo if missing (idempotent). `defaultBranch` is what a new repo's HEAD names, so
+   * the first push of that branch is clonable even if the run dies before setDefaultBranch.
+   */
+  ensureRepo(name: string, opts?: { description?: string; defaultBranch?: string }): Promise<void>;
   /** URL developers clone from (goes into the registry fork). */
   cloneUrl(name: string): string;
   /** URL git pushes to, secret config pairs for git (never in argv), and the host's chunk size. */

@@ -510,7 +510,7 @@ async function publishRepo(group: RepoGroup, list: VersionWork[], ctx: PublishCt
   const entry = ctx.state.repos![group.name]!;
   if (!ctx.force && entry.pushed === digest) return;
   try {
-    await ctx.host.ensureRepo(group.name, { description: `Mirror of ${group.url} (julia-airgap)` });
+    await ctx.host.ensureRepo(group.name, { description: `Mirror of ${group.url} (julia-airgap)`, defaultBranch: entry.head });
     const res = await pushRefs(group.cacheDir, target, refspecs, { label: group.name });
     const rejected = new Map(res.rejected.map((r) => [r.ref, r.reason]));
     for (const w of list) {
@@ -558,7 +558,7 @@ async function publishFork(config: Config, upstream: Upstream, host: GitHost, ke
     gitDir, upstreamCommit: upstream.commit, index: upstream.index, src, keep, registryRepoUrl: url,
     name: config.registry.name, uuid: config.registry.uuid,
   });
-  await host.ensureRepo(name, { description: `Julia registry fork of ${upstream.url} (julia-airgap)` });
+  await host.ensureRepo(name, { description: `Julia registry fork of ${upstream.url} (julia-airgap)`, defaultBranch: branch });
   const target = host.pushTarget(name);
   // The host's branch is the truth: building on it keeps the fork fast-forward even if local state was lost.
   const publishedRef = `refs/airgap/published/${branch}`;

@@ -5,7 +5,7 @@
 // mirror sees nothing half-written; the next run takes over the dead run's lock and ends with
 // exactly what an uninterrupted run (separate state dir) publishes.
 
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +14,7 @@ import { repoNameFor } from '../../src/git/url.js';
 import { startServer, type RunningServer } from '../../src/serve/server.js';
 import { sync } from '../../src/sync/pipeline.js';
 import {
-  artifactIntegrity, checkForkFromClient, git, hostRefs, killTree, listFiles, pidAlive, runCli, startCli, waitFor, writeWorldConfig, type ForkCheck,
+  artifactIntegrity, checkForkFromClient, descendants, git, hostRefs, killTree, listFiles, pidAlive, runCli, startCli, waitFor, writeWorldConfig, type ForkCheck,
 } from '../fixtures/cli.js';
 import { tempDir } from '../fixtures/gitrepo.js';
 import { makeWorld, type World } from '../fixtures/world.js';
@@ -116,7 +116,25 @@ function assertStaleLock(stateDir: string, pid: number): void {
   expect(lock.pid).toBe(pid);
 }
 
+/**
+ * The next scheduled run comes minutes later. Git locks the kill left behind are then old, and
+ * the run clears them; younger ones might belong to a git still finishing, and are left alone.
+ */
+function ageGitLocks(dirs: string[]): number {
+  const then = new Date(Date.now() - 5 * 60_000);
+  let n = 0;
+  for (const d of dirs) {
+    for (const f of listFiles(d)) {
+      if (!f.endsWith('.lock') || f.includes('/objects/')) continue;
+      utimesSync(path.join(d, f), then, then);
+      n++;
+    }
+  }
+  return n;
+}
+
 async function recoverAndCompare(label: string, cfg: string, stateDir: string): Promise<void> {
+  ageGitLocks([mirrorGit, stateDir]);
   const res = await runCli(['sync', '--config', cfg], { cwd: tmp.dir });
   expect(res.stderr, label).not.toMatch(/holds the lock/);
   // Bar_jll 2.0.0+0's only artifact URL 404s in the world, so a complete run is a partial sync.
@@ -127,6 +145,7 @@ async function recoverAndCompare(label: string, cfg: string, stateDir: string): 
   expect(fork.tree).toBe(reference.fork.tree);
   expect(fork.versions).toEqual(reference.fork.versions);
   // Nothing the dead run left behind lingers once a run has completed.
+  expect([...listFiles(mirrorGit), ...listFiles(stateDir)].filter((f) => f.endsWith('.lock') && !f.includes('/objects/'))).toEqual([]);
   expect(listFiles(path.join(stateDir, 'artifacts', 'tmp')), 'in-flight downloads of the dead run').toEqual([]);
   const temps = [...listFiles(mirrorArt), ...listFiles(stateDir)].filter((f) => /(^|\/)\.tmp-/.test(f));
   expect(temps, 'temp files').toEqual([]);
@@ -256,5 +275,40 @@ describe('kill -9 mid-sync, then resync', () => {
     await assertNothingHalfVisible('fork');
     expect((await checkForkFromClient(mirror.url, path.join(tmp.dir, 'client-fork-mid'))).commit).toBeUndefined();
     await recoverAndCompare('fork', cfg, stateDir);
+  });
+
+  it('only the CLI process killed (as the OOM killer does) mid registry push; its orphaned git finishes the push', async () => {
+    resetMirror();
+    const { cfg, stateDir } = scenarioConfig('s-orphan');
+    const marks = path.join(tmp.dir, 'marks-orphan');
+    // This time the tool creates General.git itself; git copies the hook in from a template
+    // directory named in the environment, and the hook holds only pushes to General.git.
+    const template = path.join(tmp.dir, 'template-orphan');
+    mkdirSync(path.join(template, 'hooks'), { recursive: true });
+    mkdirSync(marks, { recursive: true });
+    writeFileSync(
+      path.join(template, 'hooks', 'pre-receive'),
+      `#!/bin/sh\ncat >/dev/null\ncase "$PWD" in */General.git) ;; *) exit 0 ;; esac\ntouch '${marks}/entered'\ni=0\nwhile [ ! -e '${marks}/release' ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done\nexit 0\n`,
+      { mode: 0o755 },
+    );
+    const run = startCli(['sync', '--config', cfg], { cwd: tmp.dir, env: { GIT_TEMPLATE_DIR: template } });
+    let orphans: number[] = [];
+    try {
+      await waitFor('the registry push to reach pre-receive', () => existsSync(path.join(marks, 'entered')) || run.child.exitCode !== null);
+      expect(run.child.exitCode, run.output().stderr).toBeNull();
+      orphans = descendants(run.pid);
+      expect(orphans.length).toBeGreaterThan(0);
+      process.kill(run.pid, 'SIGKILL');
+      await run.done;
+    } finally {
+      writeFileSync(path.join(marks, 'release'), '');
+    }
+    // The push goes on without its parent; wait (bounded) until every orphan is gone.
+    await waitFor('the orphaned git processes to exit', () => orphans.every((p) => !pidAlive(p)), { timeoutMs: 30_000, intervalMs: 20 });
+    removeHook('General');
+    assertStaleLock(stateDir, run.pid);
+    // Whether the orphan completed the push or not, a client sees a whole fork or none.
+    await assertNothingHalfVisible('orphan');
+    await recoverAndCompare('orphan', cfg, stateDir);
   });
 });

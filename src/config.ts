@@ -91,7 +91,7 @@ export const DEFAULT_PUBLIC_URL = `http://${DEFAULT_SERVE_HOST}:${DEFAULT_SERVE_
 type Table = Record<string, unknown>;
 
 interface KeySpec {
-  type: 'string' | 'boolean' | 'number' | 'string[]' | 'size';
+  type: 'string' | 'boolean' | 'number' | 'count' | 'string[]' | 'size';
   required?: boolean;
   oneOf?: readonly string[];
 }
@@ -143,7 +143,7 @@ const SCHEMA: Record<string, Record<string, KeySpec>> = {
   sync: {
     jobs: { type: 'number' },
     artifact_jobs: { type: 'number' },
-    retries: { type: 'number' },
+    retries: { type: 'count' },
     timeout_seconds: { type: 'number' },
     max_artifact_size: { type: 'size' },
     full_every: { type: 'string' },
@@ -173,6 +173,9 @@ function checkValue(file: string, key: string, spec: KeySpec, v: unknown): void 
       return;
     case 'number':
       if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw bad('a positive number');
+      return;
+    case 'count':
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw bad('a whole number, 0 or more');
       return;
     case 'string[]':
       if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw bad('an array of strings');

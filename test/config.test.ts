@@ -101,6 +101,13 @@ describe('config', () => {
     expect(err.message).toContain('julia-airgap init');
   });
 
+  it('sync.retries may be 0 but not negative or fractional', async () => {
+    const ok = await loadConfig(write('[upstream]\nregistry = "r"\n[select]\nall = true\n[sync]\nretries = 0\n'));
+    expect(ok.sync.retries).toBe(0);
+    expect((await errorOf('[upstream]\nregistry = "r"\n[select]\nall = true\n[sync]\nretries = -1\n')).message).toContain('sync.retries');
+    expect((await errorOf('[upstream]\nregistry = "r"\n[select]\nall = true\n[sync]\nretries = 1.5\n')).message).toContain('whole number');
+  });
+
   it('parses sizes and durations', () => {
     expect(parseSize('8GiB')).toBe(8 * 1024 ** 3);
     expect(parseSize('500MB')).toBe(500e6);

@@ -11,7 +11,7 @@ import { InputError } from '../errors.js';
 import { commitContent, writeObject, type Signature } from '../git/objects.js';
 import { git, gitText } from '../git/run.js';
 import type { RegistryIndex } from './reader.js';
-import { rewritePackageToml, rewriteRegistryToml, rewriteVersionsToml } from './rewrite.js';
+import { addRegistryPackages, rewritePackageToml, rewriteRegistryToml, rewriteVersionsToml } from './rewrite.js';
 import type { FileSource } from './source.js';
 
 export interface ForkPackage {
@@ -29,6 +29,11 @@ export interface ForkInput {
   registryRepoUrl: string;
   name?: string;
   uuid?: string;
+  /**
+   * Packages upstream no longer lists that the published fork (commit `from`) does: carried over
+   * byte for byte, because nothing is deleted from the mirror because upstream deleted it.
+   */
+  carried?: { from: string; packages: Array<{ uuid: string; name: string; path: string }> };
 }
 
 interface LsEntry {
@@ -38,8 +43,8 @@ interface LsEntry {
   path: string;
 }
 
-async function lsTree(gitDir: string, treeish: string): Promise<LsEntry[]> {
-  const { stdout } = await git(['ls-tree', '-r', '-z', '--full-tree', treeish], { gitDir });
+async function lsTree(gitDir: string, treeish: string, under?: string): Promise<LsEntry[]> {
+  const { stdout } = await git(['ls-tree', '-r', '-z', '--full-tree', treeish, ...(under ? ['--', `${under.replace(/\/+$/, '')}/`] : [])], { gitDir });
   const out: LsEntry[] = [];
   for (const rec of stdout.toString('utf8').split('\0')) {
     if (!rec) continue;
@@ -65,15 +70,14 @@ export async function buildForkTree(input: ForkInput): Promise<string> {
   const replaced = new Map<string, string>();
   const put = async (p: string, text: string) => replaced.set(p, await writeObject(gitDir, 'blob', Buffer.from(text, 'utf8')));
 
-  await put(
-    'Registry.toml',
-    rewriteRegistryToml(await requireText(src, 'Registry.toml'), src.describe('Registry.toml'), {
-      repo: input.registryRepoUrl,
-      keep: new Set(input.keep.keys()),
-      name: input.name,
-      uuid: input.uuid,
-    }),
-  );
+  const carried = input.carried?.packages ?? [];
+  const registryToml = rewriteRegistryToml(await requireText(src, 'Registry.toml'), src.describe('Registry.toml'), {
+    repo: input.registryRepoUrl,
+    keep: new Set(input.keep.keys()),
+    name: input.name,
+    uuid: input.uuid,
+  });
+  await put('Registry.toml', addRegistryPackages(registryToml, src.describe('Registry.toml'), carried));
   for (const [uuid, fp] of input.keep) {
     const dir = index.packages.get(uuid)!.path.replace(/\/+$/, '');
     const pt = `${dir}/Package.toml`;
@@ -91,6 +95,9 @@ export async function buildForkTree(input: ForkInput): Promise<string> {
     if (owner !== undefined && !input.keep.has(owner)) continue;
     const oid = replaced.get(e.path) ?? e.oid;
     lines.push(`${e.mode} ${oid}\t${e.path}`);
+  }
+  for (const c of carried) {
+    for (const e of await lsTree(gitDir, input.carried!.from, c.path)) lines.push(`${e.mode} ${e.oid}\t${e.path}`);
   }
   const indexFile = path.join(os.tmpdir(), `julia-airgap-index-${randomBytes(6).toString('hex')}`);
   const env = { GIT_INDEX_FILE: indexFile };

@@ -206,3 +206,34 @@ export function rewriteVersionsToml(text: string, file: string, keep: ReadonlyMa
   verify(file, 'rewriting versions', result, expected);
   return result;
 }
+
+/**
+ * Adds `[packages]` lines for packages upstream no longer lists but the fork keeps (nothing is
+ * deleted from the mirror because upstream deleted it). Each line goes in UUID order among the
+ * one-line entries, the way General writes them; the result is re-parsed and checked.
+ */
+export function addRegistryPackages(text: string, file: string, add: ReadonlyArray<{ uuid: string; name: string; path: string }>): string {
+  if (add.length === 0) return text;
+  const orig = parseToml(text, file);
+  const origPackages = orig['packages'];
+  if (!isTable(origPackages)) throw new InputError(file, 'missing [packages] table');
+  for (const a of add) {
+    if (!isUuid(a.uuid)) throw new InputError(file, `cannot add package ${JSON.stringify(a.uuid)}: not a UUID`);
+    if (a.uuid in origPackages) throw new InputError(file, `cannot add package ${a.uuid}: already in [packages]`);
+  }
+  const stmts = scanTomlStatements(text, file);
+  const entries = stmts.filter((s) => s.kind === 'kv' && fullPath(s)[0] === 'packages' && fullPath(s).length === 2);
+  const header = stmts.find((s) => s.kind === 'header' && !s.arrayHeader && s.path.length === 1 && s.path[0] === 'packages');
+  const edits: Edit[] = [];
+  for (const a of [...add].sort((x, y) => x.uuid.localeCompare(y.uuid))) {
+    const line = `${a.uuid} = { name = ${tomlString(a.name)}, path = ${tomlString(a.path)} }`;
+    const before = entries.find((s) => fullPath(s)[1]!.toLowerCase() > a.uuid.toLowerCase());
+    if (before) edits.push({ start: before.start, end: before.start, text: line + eolOf(text) });
+    else edits.push(lineAfter(text, entries[entries.length - 1] ?? header, line));
+  }
+  // Several lines inserted at one offset keep their (UUID-sorted) order: applyEdits sorts stably.
+  const result = applyEdits(text, edits);
+  const expected: TomlTable = { ...orig, packages: { ...origPackages, ...Object.fromEntries(add.map((a) => [a.uuid, { name: a.name, path: a.path }])) } };
+  verify(file, 'adding packages to Registry.toml', result, expected);
+  return result;
+}

@@ -18,7 +18,7 @@ import { makeHost } from '../hosts/index.js';
 import type { GitHost } from '../hosts/host.js';
 import { pushRefs } from '../hosts/push.js';
 import { buildForkTree, commitFork, type ForkPackage } from '../registry/fork.js';
-import { depsOf, type PackageInfo } from '../registry/reader.js';
+import { depsOf, readRegistryIndex, type PackageInfo } from '../registry/reader.js';
 import type { FileSource } from '../registry/source.js';
 import { makeStore } from '../stores/index.js';
 import type { ArtifactStore } from '../stores/store.js';
@@ -31,7 +31,7 @@ import { patchTree, type PatchMemo } from './patch.js';
 import { groupRepos, syncRepo, type RepoGroup, type RepoStatus } from './repos.js';
 import { mapLimit, silentReporter, type Reporter } from './report.js';
 import { acquireLock, loadState, recordedUrlScheme, saveState, statePaths, type State } from './state.js';
-import { isLocalPath, openUpstream, selectFromConfig, upstreamGitConfig, type Upstream } from './upstream.js';
+import { gitSource, isLocalPath, openUpstream, selectFromConfig, upstreamGitConfig, type Upstream } from './upstream.js';
 
 export interface SyncOptions {
   env?: NodeJS.ProcessEnv;
@@ -395,7 +395,7 @@ async function runSync(config: Config, opts: SyncOptions): Promise<SyncReport> {
     }
 
     // 7. the fork, published last
-    const fork = await publishFork(config, upstream, host, keep, state, counts, withAppendedVersions(upstream.src, retained.appended));
+    const fork = await publishFork(config, upstream, host, keep, state, counts, withAppendedVersions(upstream.src, retained.appended), warnings);
     rep.stageDone('registry', `${fork.created ? 'new commit' : 'unchanged'} ${fork.commit.slice(0, 10)} -> ${fork.url}`);
     stage('registry');
 
@@ -549,15 +549,11 @@ function cascadeMissingDeps(complete: VersionWork[], upstream: Upstream, warning
   }
 }
 
-async function publishFork(config: Config, upstream: Upstream, host: GitHost, keep: Map<string, ForkPackage>, state: State, counts: SyncCounts, src: FileSource) {
+async function publishFork(config: Config, upstream: Upstream, host: GitHost, keep: Map<string, ForkPackage>, state: State, counts: SyncCounts, src: FileSource, warnings: string[]) {
   const gitDir = upstream.gitDir;
   const name = config.registry.repo;
   const branch = config.registry.branch ?? upstream.branch;
   const url = host.cloneUrl(name);
-  const tree = await buildForkTree({
-    gitDir, upstreamCommit: upstream.commit, index: upstream.index, src, keep, registryRepoUrl: url,
-    name: config.registry.name, uuid: config.registry.uuid,
-  });
   await host.ensureRepo(name, { description: `Julia registry fork of ${upstream.url} (julia-airgap)`, defaultBranch: branch });
   const target = host.pushTarget(name);
   // The host's branch is the truth: building on it keeps the fork fast-forward even if local state was lost.
@@ -574,7 +570,15 @@ async function publishFork(config: Config, upstream: Upstream, host: GitHost, ke
     const ok = await gitText(['cat-file', '-t', state.fork.commit], { gitDir, allowExitCodes: [128] }).catch(() => '');
     if (ok === 'commit') parent = state.fork.commit;
   }
-  const summary = `packages: ${keep.size}\nversions: ${counts.versionsKept} (${counts.versionsPatched} with patched Artifacts.toml)\nleft out: ${counts.versionsIncomplete}`;
+  const carried = parent ? await removedUpstream(upstream, parent) : [];
+  for (const c of carried) warnings.push(`${c.name} [${c.uuid}] is no longer in the upstream registry; kept in the fork as published`);
+  counts.packagesKept += carried.length;
+  const tree = await buildForkTree({
+    gitDir, upstreamCommit: upstream.commit, index: upstream.index, src, keep, registryRepoUrl: url,
+    name: config.registry.name, uuid: config.registry.uuid,
+    carried: parent && carried.length ? { from: parent, packages: carried } : undefined,
+  });
+  const summary = `packages: ${keep.size + carried.length}\nversions: ${counts.versionsKept} (${counts.versionsPatched} with patched Artifacts.toml)\nleft out: ${counts.versionsIncomplete}`;
   const { commit, created } = await commitFork(gitDir, { tree, parent, upstreamCommit: upstream.commit, upstreamUrl: upstream.url, summary });
   await git(['update-ref', `refs/heads/${branch}`, commit], { gitDir });
   const res = await pushRefs(gitDir, target, [`refs/heads/${branch}:refs/heads/${branch}`], { label: name });
@@ -583,6 +587,16 @@ async function publishFork(config: Config, upstream: Upstream, host: GitHost, ke
   }
   await host.setDefaultBranch(name, branch);
   return { url, branch, commit, created };
+}
+
+/** Packages the published fork lists that upstream's Registry.toml no longer does. */
+async function removedUpstream(upstream: Upstream, parent: string): Promise<Array<{ uuid: string; name: string; path: string }>> {
+  const published = await readRegistryIndex(gitSource(upstream.cat, parent, 'published fork'));
+  const upstreamPaths = new Set([...upstream.index.packages.values()].map((p) => p.path));
+  return [...published.packages]
+    // a path upstream now uses for another package cannot be carried over without clobbering it
+    .filter(([uuid, p]) => !upstream.index.packages.has(uuid) && !upstreamPaths.has(p.path))
+    .map(([uuid, p]) => ({ uuid, name: p.name, path: p.path }));
 }
 
 export type { RepoStatus };

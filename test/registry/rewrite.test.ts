@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'smol-toml';
 import { InputError } from '../../src/errors.js';
-import { rewritePackageToml, rewriteRegistryToml, rewriteVersionsToml, tomlString } from '../../src/registry/rewrite.js';
+import { addRegistryPackages, rewritePackageToml, rewriteRegistryToml, rewriteVersionsToml, tomlString } from '../../src/registry/rewrite.js';
 import { scanTomlStatements } from '../../src/registry/tomlscan.js';
 
 const T1 = '1'.repeat(40);
@@ -178,5 +178,25 @@ describe('scanTomlStatements', () => {
     expect(s[2]!.path).toEqual(['t', 'q.r']);
     expect(s[3]!.table).toEqual(['t', 'q.r']);
     expect(s.at(-1)!.end).toBe(text.length);
+  });
+});
+
+describe('addRegistryPackages', () => {
+  const text = 'name = "R"\nuuid = "23338594-aafe-5451-b93e-139f81909106"\n\n[packages]\n10000000-0000-4000-8000-000000000000 = { name = "A", path = "A/A" }\n30000000-0000-4000-8000-000000000000 = { name = "C", path = "C/C" }\n';
+  it('inserts lines in UUID order and changes nothing else', () => {
+    const out = addRegistryPackages(text, 'Registry.toml', [
+      { uuid: '40000000-0000-4000-8000-000000000000', name: 'D', path: 'D/D' },
+      { uuid: '20000000-0000-4000-8000-000000000000', name: 'B', path: 'B/B' },
+    ]);
+    expect(out.split('\n').slice(4, 8)).toEqual([
+      '10000000-0000-4000-8000-000000000000 = { name = "A", path = "A/A" }',
+      '20000000-0000-4000-8000-000000000000 = { name = "B", path = "B/B" }',
+      '30000000-0000-4000-8000-000000000000 = { name = "C", path = "C/C" }',
+      '40000000-0000-4000-8000-000000000000 = { name = "D", path = "D/D" }',
+    ]);
+    expect(out.split('\n').slice(0, 4)).toEqual(text.split('\n').slice(0, 4));
+  });
+  it('refuses a UUID already listed, naming it', () => {
+    expect(() => addRegistryPackages(text, 'Registry.toml', [{ uuid: '10000000-0000-4000-8000-000000000000', name: 'A', path: 'A/A' }])).toThrow(/already in \[packages\]/);
   });
 });

@@ -194,4 +194,24 @@ describe('incremental resync', () => {
     expect(after).toMatch(/\["0\.2\.0"\]\ngit-tree-sha1 = "[0-9a-f]{40}"\nyanked = true/);
     expect(after).toContain('["0.5.0"]');
   });
+  it('a package upstream removes from Registry.toml stays in the fork, its files byte for byte', async () => {
+    const forkRepo = path.join(stateDir, 'mirror', 'git', 'General.git');
+    const show = (p: string) => git(['--git-dir', forkRepo, 'show', `refs/heads/master:${p}`]);
+    const beforeVersions = await show('M/MonoA/Versions.toml');
+    const beforePackage = await show('M/MonoA/Package.toml');
+    await commitRegistryFile(world.registryDir, 'Registry.toml', (t) => t.replace(/^.*name = "MonoA".*\n/m, ''), Math.floor(clock.get() / 1000));
+    expect(await git(['--git-dir', world.registryDir, 'show', 'refs/heads/master:Registry.toml'])).not.toContain('MonoA');
+    clock.advance(60_000);
+    const { report } = await resync();
+    expect(report.error).toBeUndefined();
+    // carried over exactly, so clients see no change at all
+    expect(report.fork?.created).toBe(false);
+    expect(report.warnings.join('\n')).toContain(`MonoA [${UUIDS.MonoA}] is no longer in the upstream registry`);
+    const registry = await show('Registry.toml');
+    expect(registry).toContain(`${UUIDS.MonoA} = { name = "MonoA", path = "M/MonoA" }`);
+    expect(await show('M/MonoA/Versions.toml')).toBe(beforeVersions);
+    expect(await show('M/MonoA/Package.toml')).toBe(beforePackage);
+    // MonoB, which depends on it, is still listed too
+    expect(registry).toContain('name = "MonoB"');
+  });
 });

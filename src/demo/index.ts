@@ -3,7 +3,7 @@
 // "inside" server serves the mirror's directories; `sync` mirrors the upstream into them, the
 // upstream is stopped, and `verify` checks the mirror from a client's side.
 
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig, type Config } from '../config.js';
 import { AirgapError } from '../errors.js';

@@ -3,26 +3,18 @@
 // such as 100664 or zero-padded 040000 change the tree hash if canonicalised).
 
 import { createHash, randomBytes } from 'node:crypto';
-import { access, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { deflate } from 'node:zlib';
 import { AirgapError, InputError } from '../errors.js';
 import type { CatFile } from './catfile.js';
+import { pathExists } from '../util/fs.js';
 
 const deflateAsync = promisify(deflate);
 
 export function hashObject(type: string, content: Buffer): string {
   return createHash('sha1').update(`${type} ${content.length}\0`).update(content).digest('hex');
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -38,7 +30,7 @@ export async function writeObject(
   const oid = hashObject(type, content);
   const dir = join(gitDir, 'objects', oid.slice(0, 2));
   const file = join(dir, oid.slice(2));
-  if (await exists(file)) return oid;
+  if (await pathExists(file)) return oid;
   if (has && (await has(oid))) return oid;
   const data = await deflateAsync(Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content]));
   await mkdir(dir, { recursive: true });

@@ -1,22 +1,14 @@
 // A directory of bare repositories, served by whatever the site uses (git http-backend, git
 // daemon, a file share). The simplest host and the default.
 
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PublishError } from '../errors.js';
 import { checkRefFormat } from '../git/pins.js';
 import { removeStaleLocks } from '../git/locks.js';
 import { git } from '../git/run.js';
 import { checkRepoName, type GitHost } from './host.js';
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { pathExists } from '../util/fs.js';
 
 export function dirHost(opts: { path: string; url: string }): GitHost {
   const root = resolve(opts.path);
@@ -32,7 +24,7 @@ export function dirHost(opts: { path: string; url: string }): GitHost {
     async ensureRepo(name, o) {
       const dir = repoDir(name);
       // A run killed inside `git init` leaves some of these; init again completes them in place.
-      const parts = await Promise.all(['HEAD', 'config', 'objects', 'refs'].map((p) => exists(join(dir, p))));
+      const parts = await Promise.all(['HEAD', 'config', 'objects', 'refs'].map((p) => pathExists(join(dir, p))));
       if (!parts.every(Boolean)) {
         const branch = o?.defaultBranch ?? 'main';
         checkRefFormat(`refs/heads/${branch}`);
@@ -64,7 +56,7 @@ export function dirHost(opts: { path: string; url: string }): GitHost {
       const dir = repoDir(name);
       const ref = `refs/heads/${branch}`;
       checkRefFormat(ref);
-      if (!(await exists(join(dir, 'HEAD')))) throw new PublishError(dir, 'repository does not exist');
+      if (!(await pathExists(join(dir, 'HEAD')))) throw new PublishError(dir, 'repository does not exist');
       const { code } = await git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { gitDir: dir, allowExitCodes: [1] });
       // HEAD naming a missing branch would make clones come out empty.
       if (code !== 0) return;

@@ -3,7 +3,7 @@
 // dir's cache when a sync has filled it, otherwise fetched into a temporary bare repo that is
 // removed afterwards.
 
-import { access, mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Config } from '../config.js';
@@ -13,6 +13,7 @@ import { readRegistryIndex, type RegistryIndex } from '../registry/reader.js';
 import { dirSource, type FileSource } from '../registry/source.js';
 import { loadState, statePaths } from '../sync/state.js';
 import { isLocalPath, openUpstream } from '../sync/upstream.js';
+import { pathExists } from '../util/fs.js';
 
 export type RegistrySourceKind = 'directory' | 'state-cache' | 'fetched';
 
@@ -26,19 +27,10 @@ export interface PlanRegistry {
   close(): Promise<void>;
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await access(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** A work tree (`.git` file or directory) or a bare repo (HEAD and objects). */
 export async function isGitRepo(dir: string): Promise<boolean> {
-  if (await exists(path.join(dir, '.git'))) return true;
-  return (await exists(path.join(dir, 'HEAD'))) && (await exists(path.join(dir, 'objects')));
+  if (await pathExists(path.join(dir, '.git'))) return true;
+  return (await pathExists(path.join(dir, 'HEAD'))) && (await pathExists(path.join(dir, 'objects')));
 }
 
 async function hasUpstreamBranches(gitDir: string): Promise<boolean> {

@@ -7,11 +7,12 @@
 
 import type { ArtifactsConfig } from '../config.js';
 import { ConfigError, PublishError, redactUrl } from '../errors.js';
-import { authHint, authLatch, credentialName, tokenFromEnv } from './auth.js';
+import { authLatch, credentialName, tokenFromEnv } from './auth.js';
 import { artifactRelPath } from './dir.js';
-import { checkHttpUrl, firstLine, type RemoteStoreOptions } from './http.js';
+import { checkHttpUrl, type RemoteStoreOptions } from './http.js';
+import { forgeCalls } from './forgecalls.js';
 import { URL_SCHEME_KEY, type ArtifactKey, type ArtifactStore } from './store.js';
-import { probeSays, probeSize, putFile, sameOrigin, type HeadersFor, type HttpOptions, type Probe } from './upload.js';
+import { putFile, sameOrigin, type HeadersFor, type HttpOptions, type Probe } from './upload.js';
 
 export const DEFAULT_PACKAGE_NAME = 'julia-artifacts';
 /** Gitea's package-name rule; `..` is refused as a path trick. */
@@ -45,20 +46,7 @@ export function giteaStore(cfg: ArtifactsConfig, configFile: string, opts: Remot
   };
   const apiUrl = (key: ArtifactKey) => `${apiRoot}${path(key)}`;
 
-  const fail = (target: string, status: number, text: string, what: string): never => {
-    const msg = status === 401 || status === 403 ? authHint(status, who, 'the write:package scope') : `${what} answered HTTP ${status}${text ? `: ${firstLine(text)}` : ''}`;
-    const err = new PublishError(redactUrl(target), msg);
-    if (status === 401) latch.trip(err);
-    throw err;
-  };
-
-  const look = async (key: ArtifactKey, size: number | undefined): Promise<{ probe: Probe; says: ReturnType<typeof probeSays> }> => {
-    latch.check();
-    const probe = await probeSize('GET', apiUrl(key), headersFor, http);
-    const says = probeSays(probe, size);
-    if (says === 'error') fail(apiUrl(key), probe.status, probe.text, 'GET');
-    return { probe, says };
-  };
+  const { fail, look } = forgeCalls({ latch, who, scope: 'the write:package scope', apiUrl, headersFor, http });
   const conflict = (probe: Probe, size: number): never => {
     throw new PublishError(
       probe.url,

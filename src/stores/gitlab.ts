@@ -8,12 +8,13 @@
 
 import type { ArtifactsConfig } from '../config.js';
 import { ConfigError, PublishError, redactUrl } from '../errors.js';
-import { authHint, authLatch, credentialName, tokenFromEnv } from './auth.js';
+import { authLatch, credentialName, tokenFromEnv } from './auth.js';
 import { artifactRelPath } from './dir.js';
 import { checkPackageName, DEFAULT_PACKAGE_NAME } from './gitea.js';
-import { checkHttpUrl, firstLine, type RemoteStoreOptions } from './http.js';
+import { checkHttpUrl, type RemoteStoreOptions } from './http.js';
+import { forgeCalls } from './forgecalls.js';
 import { URL_SCHEME_KEY, type ArtifactKey, type ArtifactStore } from './store.js';
-import { probeSays, probeSize, putFile, sameOrigin, type HeadersFor, type HttpOptions, type Probe } from './upload.js';
+import { putFile, sameOrigin, type HeadersFor, type HttpOptions } from './upload.js';
 
 /** GitLab's default plan limit generic_packages_max_file_size. */
 export const GITLAB_MAX_FILE_BYTES = 5 * 1024 ** 3;
@@ -52,20 +53,7 @@ export function gitlabStore(cfg: ArtifactsConfig, configFile: string, opts: Gitl
   };
   const apiUrl = (key: ArtifactKey) => `${apiRoot}${path(key)}`;
 
-  const fail = (target: string, status: number, text: string, what: string): never => {
-    const msg = status === 401 || status === 403 ? authHint(status, who, 'the api scope and Developer role on the project') : `${what} answered HTTP ${status}${text ? `: ${firstLine(text)}` : ''}`;
-    const err = new PublishError(redactUrl(target), msg);
-    if (status === 401) latch.trip(err);
-    throw err;
-  };
-
-  const look = async (key: ArtifactKey, size: number | undefined): Promise<{ probe: Probe; says: ReturnType<typeof probeSays> }> => {
-    latch.check();
-    const probe = await probeSize('GET', apiUrl(key), headersFor, http);
-    const says = probeSays(probe, size);
-    if (says === 'error') fail(apiUrl(key), probe.status, probe.text, 'GET');
-    return { probe, says };
-  };
+  const { fail, look } = forgeCalls({ latch, who, scope: 'the api scope and Developer role on the project', apiUrl, headersFor, http });
 
   return {
     kind: 'gitlab',

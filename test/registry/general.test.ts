@@ -1,6 +1,5 @@
 // Real-shape tests against JuliaRegistries/General as of 2024-04-04 (../shared/data). The
 // counts asserted here are the ones measured in reference/pkg-internals.md "Real data".
-import { join } from 'node:path';
 import { parse } from 'smol-toml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { depsOf, readRegistryIndex, type PackageInfo, type RegistryIndex } from '../../src/registry/reader.js';

@@ -10,7 +10,7 @@ import { sync, type SyncReport } from '../../src/sync/pipeline.js';
 import { loadState } from '../../src/sync/state.js';
 import { tempDir } from '../fixtures/gitrepo.js';
 import { makeWorld, UUIDS, type World } from '../fixtures/world.js';
-import { commitRegistryFile, DAY, fakeClock, git, HOUR, writeConfig } from './helpers.js';
+import { commitRegistryFile, fakeClock, git, HOUR, writeConfig } from './helpers.js';
 
 const tmp = tempDir('julia-airgap-resync-');
 const stateDir = path.join(tmp.dir, 'state');

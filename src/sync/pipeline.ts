@@ -2,36 +2,29 @@
 // artifact scan, fetch and store -> patch -> pins and repo publish -> completeness -> fork ->
 // registry publish (last) -> state and ledger. See ARCHITECTURE.md for who owns which file.
 
-import { createHash } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import { removeStaleDownloads } from '../artifacts/fetch.js';
 import { parseTriplet, type Platform } from '../artifacts/platform.js';
 import { proxyDispatcher } from '../artifacts/proxy.js';
 import { type Config, parseDuration } from '../config.js';
-import { AirgapError, AuthError, ConfigError, errorMessage, PublishError } from '../errors.js';
-import { openCatFile } from '../git/catfile.js';
-import { listRefs, UPSTREAM_NS } from '../git/mirror.js';
-import { PIN_NAMESPACE, pinRef, writePins } from '../git/pins.js';
-import { git, gitText } from '../git/run.js';
-import { validateRemoteUrl } from '../git/url.js';
+import { AirgapError, ConfigError, errorMessage } from '../errors.js';
 import { makeHost } from '../hosts/index.js';
-import type { GitHost } from '../hosts/host.js';
-import { pushRefs } from '../hosts/push.js';
-import { buildForkTree, commitFork, type ForkPackage } from '../registry/fork.js';
-import { depsOf, readRegistryIndex, type PackageInfo } from '../registry/reader.js';
-import type { FileSource } from '../registry/source.js';
+import type { ForkPackage } from '../registry/fork.js';
+import { openCatFile } from '../git/catfile.js';
+import { depsOf } from '../registry/reader.js';
 import { makeStore } from '../stores/index.js';
-import type { ArtifactStore } from '../stores/store.js';
-import { fetchAndStore, newScanMemo, requirementsOf, scanTree, type ArtifactOutcome, type Requirement, type TreeArtifacts } from './artifacts.js';
+import { fetchAndStore, newScanMemo, requirementsOf, scanTree, type ArtifactOutcome, type Requirement } from './artifacts.js';
 import { changedPackages, retryGate, type ChangeSet, type RetryGate } from './incremental.js';
 import { loadLedger, mergeLedger, saveLedger, type LedgerEntry, type LedgerItem } from './ledger.js';
 import { findHeldVersions, type HeldVersion } from './quarantine.js';
 import { publishedAfter, retainPublished, withAppendedVersions } from './retain.js';
-import { patchTree, type PatchMemo } from './patch.js';
-import { groupRepos, syncRepo, type RepoGroup, type RepoStatus } from './repos.js';
+import { publishFork } from './publish-fork.js';
+import { publishRepo } from './publish-repo.js';
+import { groupRepos, syncRepo, type RepoStatus } from './repos.js';
 import { mapLimit, silentReporter, type Reporter } from './report.js';
+import { versionEntry, versionKey, zeroCounts, type SyncCounts, type VersionWork } from './work.js';
 import { acquireLock, loadState, recordedUrlScheme, saveState, statePaths, type State } from './state.js';
-import { gitSource, isLocalPath, openUpstream, selectFromConfig, upstreamGitConfig, type Upstream } from './upstream.js';
+import { isLocalPath, openUpstream, selectFromConfig, upstreamGitConfig, type Upstream } from './upstream.js';
 
 export interface SyncOptions {
   env?: NodeJS.ProcessEnv;
@@ -50,31 +43,6 @@ export interface SyncOptions {
   now?: () => Date;
 }
 
-export interface SyncCounts {
-  packagesSelected: number;
-  packagesKept: number;
-  versionsRegistered: number;
-  versionsKept: number;
-  versionsPatched: number;
-  versionsIncomplete: number;
-  versionsLost: number;
-  repos: number;
-  reposFetched: number;
-  reposPushed: number;
-  artifactsRequired: number;
-  artifactsDownloaded: number;
-  artifactsStored: number;
-  artifactsFailed: number;
-  /** packages whose registry files changed since the last synced upstream commit */
-  packagesChanged: number;
-  /** versions held back by select.quarantine (not failures) */
-  versionsQuarantined: number;
-  /** versions upstream no longer lists (or this run could not redo) kept in the fork as published */
-  versionsRetained: number;
-  /** versions with ledger items not retried this run because their nextRetry is in the future (left out unless published before) */
-  versionsDeferred: number;
-}
-
 export interface SyncReport {
   exitCode: 0 | 1 | 3;
   error?: { code: string; message: string };
@@ -88,31 +56,6 @@ export interface SyncReport {
   durationsMs: Record<string, number>;
   started: string;
   finished: string;
-}
-
-function zeroCounts(): SyncCounts {
-  return {
-    packagesSelected: 0, packagesKept: 0, versionsRegistered: 0, versionsKept: 0, versionsPatched: 0, versionsIncomplete: 0,
-    versionsLost: 0, repos: 0, reposFetched: 0, reposPushed: 0, artifactsRequired: 0, artifactsDownloaded: 0, artifactsStored: 0, artifactsFailed: 0,
-    packagesChanged: 0, versionsQuarantined: 0, versionsRetained: 0, versionsDeferred: 0,
-  };
-}
-
-interface VersionWork {
-  pkg: PackageInfo;
-  group: RepoGroup;
-  version: string;
-  tree: string;
-  scanned?: TreeArtifacts;
-  reqs: Requirement[];
-  patched?: string;
-  blockers: LedgerEntry[];
-}
-
-const versionKey = (pkg: PackageInfo, version: string) => `version:${pkg.uuid}@${version}`;
-
-function versionEntry(w: { pkg: PackageInfo; version: string; group: RepoGroup }, code: string, reason: string, gone = false): LedgerEntry {
-  return { key: versionKey(w.pkg, w.version), kind: 'version', package: w.pkg.name, uuid: w.pkg.uuid, version: w.version, repo: w.group.name, code, reason, blocking: true, gone };
 }
 
 /** Collects the secrets this run could print, so the reporter can scrub them from every line. */
@@ -453,83 +396,6 @@ function isFullDue(config: Config, state: State, now: Date): boolean {
   return now.getTime() - Date.parse(state.lastFullSync) >= parseDuration(config.sync.fullEvery, config.file, 'sync.full_every');
 }
 
-interface PublishCtx {
-  host: GitHost;
-  store: ArtifactStore;
-  state: State;
-  rep: Reporter;
-  force: boolean;
-  warnings: string[];
-  counts: SyncCounts;
-}
-
-/** Patches the repo's versions, writes their pins, and pushes heads, tags and pins to the host. */
-async function publishRepo(group: RepoGroup, list: VersionWork[], ctx: PublishCtx): Promise<void> {
-  const cat = openCatFile(group.cacheDir);
-  const memo: PatchMemo = new Map();
-  try {
-    for (const w of list) {
-      if (!w.scanned || w.scanned.error) continue;
-      try {
-        w.patched = await patchTree(group.cacheDir, cat, w.tree, w.scanned, ctx.store, `${w.pkg.name}@${w.version}`, memo);
-      } catch (err) {
-        w.blockers.push(versionEntry(w, 'patch-failed', errorMessage(err), true));
-      }
-    }
-  } finally {
-    await cat.close();
-  }
-  const pins = list.flatMap((w) => {
-    const target = w.patched ?? w.tree;
-    const main = { ref: pinRef(w.pkg.name, w.version, 'kept'), tree: target, pkgName: w.pkg.name, version: w.version, kind: 'kept' as const };
-    return target === w.tree ? [main] : [main, { ref: pinRef(w.pkg.name, w.version, 'original'), tree: w.tree, pkgName: w.pkg.name, version: w.version, kind: 'original' as const }];
-  });
-  await writePins(group.cacheDir, pins);
-
-  const refspecs: string[] = [];
-  const local = new Map<string, string>();
-  for (const [ref, oid] of await listRefs(group.cacheDir, UPSTREAM_NS)) {
-    const rest = ref.slice(UPSTREAM_NS.length);
-    // Only branches and tags cross: forges reject refs/pull/* and friends, and pins carry every registered tree anyway.
-    if (!rest.startsWith('heads/') && !rest.startsWith('tags/')) continue;
-    const dst = `refs/${rest}`;
-    if (dst.startsWith(PIN_NAMESPACE)) {
-      ctx.warnings.push(`${group.url}: upstream ref ${dst} collides with the pin namespace; not mirrored`);
-      continue;
-    }
-    refspecs.push(`+${ref}:${dst}`);
-    local.set(dst, oid);
-  }
-  for (const [ref, oid] of await listRefs(group.cacheDir, PIN_NAMESPACE)) {
-    refspecs.push(`+${ref}:${ref}`);
-    local.set(ref, oid);
-  }
-  refspecs.sort();
-  const target = ctx.host.pushTarget(group.name);
-  const digest = createHash('sha256').update(target.url + '\n' + [...local].sort().map(([r, o]) => `${r} ${o}`).join('\n')).digest('hex');
-  const entry = ctx.state.repos![group.name]!;
-  if (!ctx.force && entry.pushed === digest) return;
-  try {
-    await ctx.host.ensureRepo(group.name, { description: `Mirror of ${group.url} (julia-airgap)`, defaultBranch: entry.head });
-    const res = await pushRefs(group.cacheDir, target, refspecs, { label: group.name });
-    const rejected = new Map(res.rejected.map((r) => [r.ref, r.reason]));
-    for (const w of list) {
-      const why = rejected.get(pinRef(w.pkg.name, w.version, 'kept'));
-      if (why) w.blockers.push(versionEntry(w, 'publish-rejected', `${ctx.host.kind} host rejected pin: ${why}`));
-    }
-    for (const [ref, reason] of rejected) if (!ref.startsWith(PIN_NAMESPACE)) ctx.warnings.push(`${group.name}: host rejected ${ref}: ${reason}`);
-    const head = entry.head;
-    if (head && local.has(`refs/heads/${head}`)) await ctx.host.setDefaultBranch(group.name, head);
-    if (rejected.size === 0) entry.pushed = digest;
-    ctx.counts.reposPushed++;
-  } catch (err) {
-    // A refused token fails every repo the same way, and retrying it gets the address banned.
-    if (err instanceof AuthError) throw err;
-    ctx.rep.log('error', `publishing ${group.name}: ${errorMessage(err)}`);
-    for (const w of list) w.blockers.push(versionEntry(w, 'publish-failed', `pushing ${group.name}: ${errorMessage(err)}`));
-  }
-}
-
 /** Versions whose required (non-weak) dependency has no complete version would not resolve: leave them out too. */
 function cascadeMissingDeps(complete: VersionWork[], upstream: Upstream, warnings: string[]): void {
   for (;;) {
@@ -549,54 +415,5 @@ function cascadeMissingDeps(complete: VersionWork[], upstream: Upstream, warning
   }
 }
 
-async function publishFork(config: Config, upstream: Upstream, host: GitHost, keep: Map<string, ForkPackage>, state: State, counts: SyncCounts, src: FileSource, warnings: string[]) {
-  const gitDir = upstream.gitDir;
-  const name = config.registry.repo;
-  const branch = config.registry.branch ?? upstream.branch;
-  const url = host.cloneUrl(name);
-  await host.ensureRepo(name, { description: `Julia registry fork of ${upstream.url} (julia-airgap)`, defaultBranch: branch });
-  const target = host.pushTarget(name);
-  // The host's branch is the truth: building on it keeps the fork fast-forward even if local state was lost.
-  const publishedRef = `refs/airgap/published/${branch}`;
-  let parent: string | undefined;
-  try {
-    validateRemoteUrl(target.url, { allowFile: true });
-    await git(['fetch', '--quiet', '--no-tags', target.url, `+refs/heads/${branch}:${publishedRef}`], { gitDir, config: target.config });
-    parent = await gitText(['rev-parse', '--verify', `${publishedRef}^{commit}`], { gitDir });
-  } catch {
-    parent = undefined;
-  }
-  if (!parent && state.fork?.commit) {
-    const ok = await gitText(['cat-file', '-t', state.fork.commit], { gitDir, allowExitCodes: [128] }).catch(() => '');
-    if (ok === 'commit') parent = state.fork.commit;
-  }
-  const carried = parent ? await removedUpstream(upstream, parent) : [];
-  for (const c of carried) warnings.push(`${c.name} [${c.uuid}] is no longer in the upstream registry; kept in the fork as published`);
-  counts.packagesKept += carried.length;
-  const tree = await buildForkTree({
-    gitDir, upstreamCommit: upstream.commit, index: upstream.index, src, keep, registryRepoUrl: url,
-    name: config.registry.name, uuid: config.registry.uuid,
-    carried: parent && carried.length ? { from: parent, packages: carried } : undefined,
-  });
-  const summary = `packages: ${keep.size + carried.length}\nversions: ${counts.versionsKept} (${counts.versionsPatched} with patched Artifacts.toml)\nleft out: ${counts.versionsIncomplete}`;
-  const { commit, created } = await commitFork(gitDir, { tree, parent, upstreamCommit: upstream.commit, upstreamUrl: upstream.url, summary });
-  await git(['update-ref', `refs/heads/${branch}`, commit], { gitDir });
-  const res = await pushRefs(gitDir, target, [`refs/heads/${branch}:refs/heads/${branch}`], { label: name });
-  if (res.rejected.length) {
-    throw new PublishError(url, `registry push rejected (${res.rejected.map((r) => r.reason).join('; ')}); the fork only fast-forwards — has someone else pushed to ${branch}?`);
-  }
-  await host.setDefaultBranch(name, branch);
-  return { url, branch, commit, created };
-}
-
-/** Packages the published fork lists that upstream's Registry.toml no longer does. */
-async function removedUpstream(upstream: Upstream, parent: string): Promise<Array<{ uuid: string; name: string; path: string }>> {
-  const published = await readRegistryIndex(gitSource(upstream.cat, parent, 'published fork'));
-  const upstreamPaths = new Set([...upstream.index.packages.values()].map((p) => p.path));
-  return [...published.packages]
-    // a path upstream now uses for another package cannot be carried over without clobbering it
-    .filter(([uuid, p]) => !upstream.index.packages.has(uuid) && !upstreamPaths.has(p.path))
-    .map(([uuid, p]) => ({ uuid, name: p.name, path: p.path }));
-}
-
 export type { RepoStatus };
+export type { SyncCounts } from './work.js';

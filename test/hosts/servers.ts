@@ -3,11 +3,11 @@
 // `git http-backend` behind nginx + fcgiwrap with a small CGI wrapper that creates a repo on its
 // first push.
 
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import path from 'node:path';
+import { freePort, listening, NGINX, startNginx, stop, waitFor, type Nginx } from '../fixtures/daemon.js';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -15,46 +15,10 @@ const run = promisify(execFile);
 export const BIN = {
   sshd: ['/usr/sbin/sshd'].find((p) => existsSync(p)),
   gitolite: ['/usr/bin/gitolite', '/usr/share/gitolite3/gitolite'].find((p) => existsSync(p)),
-  nginx: ['/usr/sbin/nginx', '/usr/local/sbin/nginx'].find((p) => existsSync(p)),
+  nginx: NGINX,
   fcgiwrap: ['/usr/sbin/fcgiwrap', '/usr/bin/fcgiwrap'].find((p) => existsSync(p)),
   gitoliteShell: ['/usr/share/gitolite3/gitolite-shell'].find((p) => existsSync(p)),
 };
-
-export async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
-async function waitFor(check: () => Promise<boolean>, child: ChildProcess, what: string, log: () => string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}: ${log()}`);
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${what} not ready within 10 s: ${log()}`);
-}
-
-const listening = (port: number) => () =>
-  new Promise<boolean>((resolve) => {
-    const sock = connect(port, '127.0.0.1');
-    sock.once('connect', () => {
-      sock.destroy();
-      resolve(true);
-    });
-    sock.once('error', () => resolve(false));
-  });
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
 
 export interface Gitolite {
   /** ssh://user@127.0.0.1:port */
@@ -158,27 +122,11 @@ exec git http-backend
   let fcgiErr = '';
   fcgi.stderr!.on('data', (d: Buffer) => (fcgiErr += d.toString()));
   await waitFor(async () => existsSync(sock), fcgi, 'fcgiwrap', () => fcgiErr);
-  const port = await freePort();
-  const accessLog = path.join(dir, 'logs', 'access.log');
-  const errorLog = path.join(dir, 'logs', 'error.log');
-  const conf = `
-daemon off;
-master_process off;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${errorLog} info;
-events { worker_connections 64; }
-http {
-  log_format git '$request_method $request_uri $status';
-  access_log ${accessLog} git;
-  client_body_temp_path ${dir}/tmp/body;
-  proxy_temp_path ${dir}/tmp/proxy;
-  fastcgi_temp_path ${dir}/tmp/fastcgi;
-  uwsgi_temp_path ${dir}/tmp/uwsgi;
-  scgi_temp_path ${dir}/tmp/scgi;
-  client_max_body_size 0;
-  server {
-    listen 127.0.0.1:${port};
+  let ng: Nginx;
+  try {
+    ng = await startNginx(dir, {
+      logFormat: '$request_method $request_uri $status',
+      server: () => `
     location / {
       include /etc/nginx/fastcgi_params;
       fastcgi_param SCRIPT_FILENAME ${wrapper};
@@ -190,28 +138,18 @@ http {
       fastcgi_param REMOTE_USER mirror;
       fastcgi_request_buffering off;
       fastcgi_pass unix:${sock};
-    }
-  }
-}
-`;
-  const confFile = path.join(dir, 'nginx.conf');
-  writeFileSync(confFile, conf);
-  const nginx = spawn(BIN.nginx!, ['-p', dir, '-c', confFile, '-e', errorLog], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let nginxErr = '';
-  nginx.stderr!.on('data', (d: Buffer) => (nginxErr += d.toString()));
-  try {
-    await waitFor(listening(port), nginx, 'nginx', () => `${nginxErr}${existsSync(errorLog) ? readFileSync(errorLog, 'utf8') : ''}`);
+    }`,
+    });
   } catch (err) {
-    nginx.kill('SIGKILL');
     fcgi.kill('SIGKILL');
     throw err;
   }
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: ng.url,
     root,
-    log: () => (existsSync(accessLog) ? readFileSync(accessLog, 'utf8').split('\n').filter(Boolean) : []),
+    log: ng.log,
     close: async () => {
-      await stop(nginx);
+      await ng.close();
       await stop(fcgi);
     },
   };

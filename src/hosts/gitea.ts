@@ -3,27 +3,19 @@
 // default on Gitea) and updated, never recreated. git pushes carry the token in an
 // `http.<url>.extraHeader` passed through GIT_CONFIG_* (never argv, never the URL).
 
-import type { Dispatcher } from 'undici';
 import { checkRefFormat } from '../git/pins.js';
 import type { GitHost } from './host.js';
 import { checkRepoName } from './host.js';
-import { makeForgeApi, seg } from './http.js';
+import { makeForgeApi, seg, type ForgeHostOptions } from './http.js';
 import { makeNamer } from './names.js';
 
-export interface GiteaOptions {
-  /** Gitea's root URL; repos are {url}/{owner}/{name}.git */
-  url: string;
-  /** default {url}/api/v1 (the root URL, so a Gitea under a sub-path works too) */
-  apiUrl?: string;
+/**
+ * `url`: Gitea's root URL, repos are {url}/{owner}/{name}.git; `apiUrl` default {url}/api/v1 (the
+ * root URL, so a Gitea under a sub-path works too); `visibility` "public" | "limited" | "private"
+ * ("internal" is read as "limited").
+ */
+export interface GiteaOptions extends ForgeHostOptions {
   owner: string;
-  token: string;
-  /** "public" | "limited" | "private" ("internal" is read as "limited") */
-  visibility: string;
-  warn: (msg: string) => void;
-  retries?: number;
-  maxWaitMs?: number;
-  baseDelayMs?: number;
-  dispatcher?: Dispatcher;
 }
 
 interface GiteaRepo {

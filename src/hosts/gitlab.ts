@@ -3,29 +3,20 @@
 // "private". GitLab protects the first pushed branch against force pushes; a mirror must follow
 // upstream's force pushes, so the default branch's protection is relaxed after publishing.
 
-import type { Dispatcher } from 'undici';
 import { checkRefFormat } from '../git/pins.js';
 import type { GitHost } from './host.js';
 import { checkRepoName } from './host.js';
 import { PublishError } from '../errors.js';
-import { forgeMessage, makeForgeApi, seg } from './http.js';
+import { forgeMessage, makeForgeApi, seg, type ForgeHostOptions } from './http.js';
 import { makeNamer } from './names.js';
 
-export interface GitLabOptions {
-  /** GitLab's root URL; repos are {url}/{group}/{name}.git */
-  url: string;
-  /** default {url}/api/v4 */
-  apiUrl?: string;
+/**
+ * `url`: GitLab's root URL, repos are {url}/{group}/{name}.git; `apiUrl` default {url}/api/v4;
+ * `visibility` "public" | "internal" | "private" ("limited" is read as "internal").
+ */
+export interface GitLabOptions extends ForgeHostOptions {
   /** full group path, e.g. "mirrors/julia" */
   group: string;
-  token: string;
-  /** "public" | "internal" | "private" ("limited" is read as "internal") */
-  visibility: string;
-  warn: (msg: string) => void;
-  retries?: number;
-  maxWaitMs?: number;
-  baseDelayMs?: number;
-  dispatcher?: Dispatcher;
 }
 
 interface Group {

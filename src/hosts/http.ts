@@ -23,6 +23,16 @@ export interface ForgeApiOptions {
   dispatcher?: Dispatcher;
 }
 
+/** What both forge hosts take besides their own location keys. */
+export interface ForgeHostOptions extends Pick<ForgeApiOptions, 'retries' | 'maxWaitMs' | 'baseDelayMs' | 'dispatcher'> {
+  /** the forge's root URL as developers see it */
+  url: string;
+  apiUrl?: string;
+  token: string;
+  visibility: string;
+  warn: (msg: string) => void;
+}
+
 export interface ApiResponse<T> {
   status: number;
   body: T;

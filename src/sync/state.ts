@@ -9,23 +9,22 @@ import path from 'node:path';
 import { AirgapError, errorMessage, InputError, LockError } from '../errors.js';
 
 export async function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
   const tmp = path.join(path.dirname(file), `.tmp-${path.basename(file)}-${randomBytes(6).toString('hex')}`);
-  const fh = await open(tmp, 'w', 0o644);
   try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } catch (err) {
-    await fh.close().catch(() => undefined);
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await fh.close();
-  try {
+    await mkdir(path.dirname(file), { recursive: true });
+    const fh = await open(tmp, 'w', 0o644);
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close().catch(() => undefined);
+    }
     await rename(tmp, file);
   } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
+    await rm(tmp, { force: true }).catch(() => undefined);
+    // A full or read-only disk must be reported with the file at fault, not as a bare errno.
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new AirgapError('state', `${file}: cannot write${code ? ` (${code})` : ''}: ${errorMessage(err)}; the previous version, if any, is intact`, { cause: err });
   }
 }
 

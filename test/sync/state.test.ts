@@ -95,3 +95,19 @@ describe('ledger', () => {
     expect(nextRetryDelay(50, false)).toBe(24 * 3600_000);
   });
 });
+
+describe('atomic writes on a broken target', () => {
+  it('names the file and keeps the previous version when the directory cannot be written', async () => {
+    const dir = path.join(tmp.dir, 'broken');
+    await writeFileAtomic(path.join(dir, 'state.json'), '{"version":1}');
+    // a file where a directory should be: every write below it fails, whatever the user (root too)
+    writeFileSync(path.join(dir, 'blocker'), 'x');
+    const err = await writeFileAtomic(path.join(dir, 'blocker', 'x.json'), 'y').then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(err?.message).toContain(path.join(dir, 'blocker', 'x.json'));
+    expect(err?.message).toMatch(/cannot write \((ENOTDIR|EEXIST)\)/);
+    expect(readFileSync(path.join(dir, 'state.json'), 'utf8')).toBe('{"version":1}');
+  });
+});

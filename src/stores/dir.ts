@@ -3,7 +3,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, copyFile, link, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { access, copyFile, link, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { PublishError } from '../errors.js';
 import { URL_SCHEME_KEY, type ArtifactKey, type ArtifactStore } from './store.js';
@@ -19,6 +19,9 @@ export function artifactRelPath(key: ArtifactKey): string {
 
 export function dirStore(opts: { path: string; url: string }): ArtifactStore {
   const root = path.resolve(opts.path);
+  // One temp directory (dot-named: never served) so a killed run's leftovers are found without
+  // walking every artifact directory.
+  const tmpDir = path.join(root, '.tmp');
   const base = opts.url.replace(/\/+$/, '');
   const target = (key: ArtifactKey) => path.join(root, ...artifactRelPath(key).split('/'));
   return {
@@ -32,9 +35,9 @@ export function dirStore(opts: { path: string; url: string }): ArtifactStore {
     },
     async put(file, key, size) {
       const dest = target(key);
-      // Dot-prefixed temp names are never served by `julia-airgap serve`.
-      const tmp = path.join(path.dirname(dest), `.tmp-${randomBytes(6).toString('hex')}`);
+      const tmp = path.join(tmpDir, randomBytes(8).toString('hex'));
       try {
+        await mkdir(tmpDir, { recursive: true });
         await mkdir(path.dirname(dest), { recursive: true });
         // A hard link shares the verified cache file without copying gigabytes; fall back to a copy across devices.
         await link(file, tmp).catch(() => copyFile(file, tmp));
@@ -48,6 +51,11 @@ export function dirStore(opts: { path: string; url: string }): ArtifactStore {
         const why = await access(root, constants.W_OK).then(() => (err as Error).message, (e: Error) => e.message);
         throw new PublishError(dest, `cannot store artifact: ${why}`, { cause: err });
       }
+    },
+    // Called under the sync lock, and copies run inside the syncing process: whatever is in the
+    // temp directory now was left by a run that died.
+    async cleanup() {
+      for (const name of await readdir(tmpDir).catch(() => [] as string[])) await rm(path.join(tmpDir, name), { force: true });
     },
     publicUrl(key) {
       return `${base}/${artifactRelPath(key)}`;

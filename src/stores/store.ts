@@ -14,6 +14,8 @@ export interface ArtifactStore {
   has(key: ArtifactKey, size?: number): Promise<boolean>;
   /** Upload/copy a verified local file. Must be atomic: clients never see a partial file. */
   put(file: string, key: ArtifactKey, size: number): Promise<void>;
+  /** Removes what a killed run left half-copied (stores that stage files locally). */
+  cleanup?(): Promise<void>;
   /** The URL written into patched Artifacts.toml files. */
   publicUrl(key: ArtifactKey): string;
   /**

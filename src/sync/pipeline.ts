@@ -114,6 +114,8 @@ async function runSync(config: Config, opts: SyncOptions): Promise<SyncReport> {
     const store = makeStore(config.artifacts, config.file, {
       env, dispatcher: opts.dispatcher, retries: config.sync.retries, timeoutMs: config.sync.timeoutSeconds * 1000,
     });
+    // We hold the lock: anything half-copied into the store now was left by a killed run.
+    await store.cleanup?.();
     const urlScheme = store.urlScheme();
     const recordedScheme = recordedUrlScheme(state);
     if (recordedScheme && recordedScheme !== urlScheme && !opts.rebaseUrls) {

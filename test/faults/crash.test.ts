@@ -147,7 +147,7 @@ async function recoverAndCompare(label: string, cfg: string, stateDir: string): 
   // Nothing the dead run left behind lingers once a run has completed.
   expect([...listFiles(mirrorGit), ...listFiles(stateDir)].filter((f) => f.endsWith('.lock') && !f.includes('/objects/'))).toEqual([]);
   expect(listFiles(path.join(stateDir, 'artifacts', 'tmp')), 'in-flight downloads of the dead run').toEqual([]);
-  const temps = [...listFiles(mirrorArt), ...listFiles(stateDir)].filter((f) => /(^|\/)\.tmp-/.test(f));
+  const temps = [...listFiles(mirrorArt), ...listFiles(stateDir)].filter((f) => /(^|\/)\.tmp(-|\/)/.test(f));
   expect(temps, 'temp files').toEqual([]);
   expect(artifactIntegrity(path.join(stateDir, 'artifacts'), mirrorArt).problems).toEqual([]);
 }

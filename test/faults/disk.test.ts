@@ -136,7 +136,7 @@ async function assertRecovered(s: Setup): Promise<void> {
   expect(await forkVersions(s.gitPath)).toEqual(COMPLETE);
   expect(await assertForkBacked(s)).toBe(4); // Foo 1.0.0, Foo 1.1.0 (its lazy one aside), Bar 1.0.0, MonoData
   expect(artifactIntegrity(path.join(s.stateDir, 'artifacts'), s.artPath).problems).toEqual([]);
-  expect(listFiles(s.artPath).filter((f) => /(^|\/)\.tmp-/.test(f))).toEqual([]);
+  expect(listFiles(s.artPath).filter((f) => /(^|\/)\.tmp(-|\/)/.test(f))).toEqual([]);
 }
 
 beforeAll(async () => {

@@ -116,6 +116,7 @@ export async function plan(config: Config, opts: PlanOptions = {}): Promise<Plan
       warnings.push(...(p.warnings ?? []));
     }
     for (const n of selection.notInRegistry) warnings.push(`${n.name} [${n.uuid}] from ${n.from} is not in the upstream registry; a sync skips it`);
+    for (const b of selection.broken) warnings.push(`${b.name} [${b.uuid}]: ${b.error}; a sync leaves it out`);
     rep.stageDone('select', `${selection.packages.size} packages, ${versions} versions`);
 
     const groups = groupRepos(selection.packages.values(), statePaths(config.stateDir).reposDir);

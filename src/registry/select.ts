@@ -1,7 +1,7 @@
 // Turns what the user asked for (names, UUIDs, Manifest entries, everything) into the set of
 // registered packages to mirror: the roots plus the closure over the deps and weak deps of
 // every registered version. Every version is mirrored, so every version's deps are needed.
-import { SelectionError } from '../errors.js';
+import { InputError, SelectionError } from '../errors.js';
 import { allDepsOf, isJuliaIdentifier, isUuid, readPackage, type PackageInfo, type RegistryIndex } from './reader.js';
 import type { FileSource } from './source.js';
 
@@ -22,6 +22,11 @@ export interface Selection {
   skippedStdlibs: Array<{ name: string; uuid: string }>;
   /** Manifest entries that are neither registered nor standard libraries. */
   notInRegistry: Array<{ name: string; uuid: string; from: string }>;
+  /**
+   * Selected packages whose registry files are malformed: left out (the error names the file),
+   * so one broken package does not stop the rest of the selection.
+   */
+  broken: Array<{ name: string; uuid: string; error: string }>;
 }
 
 /**
@@ -195,13 +200,15 @@ export async function selectPackages(
     for (const [uuid] of everything) addRoot(uuid);
   }
 
-  const found = await closure(src, index, roots, limit, skipped);
+  const broken: Selection['broken'] = [];
+  const found = await closure(src, index, roots, limit, skipped, broken);
   const ordered = [...found.values()].sort((a, b) => cmp(a.name, b.name) || cmp(a.uuid, b.uuid));
   return {
     packages: new Map(ordered.map((p) => [p.uuid, p])),
     roots,
     skippedStdlibs: [...skipped].map(([uuid, name]) => ({ name, uuid })).sort((a, b) => cmp(a.name, b.name) || cmp(a.uuid, b.uuid)),
     notInRegistry,
+    broken: broken.sort((a, b) => cmp(a.name, b.name) || cmp(a.uuid, b.uuid)),
   };
 }
 
@@ -216,6 +223,7 @@ async function closure(
   roots: readonly string[],
   limit: number,
   skipped: Map<string, string>,
+  broken: Selection['broken'],
 ): Promise<Map<string, PackageInfo>> {
   const found = new Map<string, PackageInfo>();
   const seen = new Set(roots);
@@ -245,6 +253,12 @@ async function closure(
             pump();
           },
           (err: unknown) => {
+            if (err instanceof InputError) {
+              active--;
+              broken.push({ name: index.packages.get(uuid)?.name ?? uuid, uuid, error: err.message });
+              pump();
+              return;
+            }
             failed = true;
             reject(err);
           },

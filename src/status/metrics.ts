@@ -33,7 +33,7 @@ export function renderMetrics(s: StatusReport): string {
     metric('artifacts_stored', 'Artifacts in place in the store after the last sync.', [[{}, c.artifactsStored ?? 0]]);
   }
   const groups: Array<[Record<string, string>, number]> = [];
-  for (const kind of ['repo', 'version', 'artifact', 'publish']) {
+  for (const kind of ['package', 'repo', 'version', 'artifact', 'publish']) {
     for (const gone of [false, true]) {
       const g = s.ledger.groups.find((x) => x.kind === kind && x.gone === gone);
       groups.push([{ kind, gone: String(gone) }, g?.count ?? 0]);

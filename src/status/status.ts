@@ -69,6 +69,7 @@ function what(i: LedgerItem): string {
   if (i.kind === 'version') return `${i.package ?? i.uuid} ${i.version}`;
   if (i.kind === 'artifact') return `artifact ${i.artifact ?? ''} ${i.sha256 ? i.sha256.slice(0, 12) : ''}`.trim();
   if (i.kind === 'repo') return `repo ${i.repo ?? ''}`;
+  if (i.kind === 'package') return `package ${i.package ?? ''} [${i.uuid ?? ''}]`;
   return i.key;
 }
 

@@ -4,7 +4,7 @@
 
 import { readJson, statePaths, writeJson } from './state.js';
 
-export type LedgerKind = 'repo' | 'version' | 'artifact' | 'publish';
+export type LedgerKind = 'package' | 'repo' | 'version' | 'artifact' | 'publish';
 
 export interface LedgerItem {
   /** Stable identity, e.g. `version:<uuid>@1.2.3`, `artifact:<sha256>`, `repo:<name>`. */

@@ -139,6 +139,13 @@ async function runSync(config: Config, opts: SyncOptions): Promise<SyncReport> {
       warnings.push(...(p.warnings ?? []));
     }
     for (const n of selection.notInRegistry) warnings.push(`${n.name} [${n.uuid}] from ${n.from} is not in the upstream registry; skipped`);
+    // A package whose registry files are malformed is left out (the fork keeps what it published
+    // of it); only an upstream fix can change that, so it is "gone" rather than retried.
+    const broken = new Set(selection.broken.map((b) => b.uuid));
+    for (const b of selection.broken) {
+      warnings.push(`${b.name} [${b.uuid}] left out: ${b.error}`);
+      failures.push({ key: `package:${b.uuid}`, kind: 'package', package: b.name, uuid: b.uuid, code: 'bad-registry-file', reason: b.error, blocking: true, gone: true });
+    }
     rep.stageDone('select', `${counts.packagesSelected} packages, ${counts.versionsRegistered} versions (registry ${upstream.commit.slice(0, 10)})`);
     if (config.select.quarantine) {
       const up = upstream;
@@ -315,7 +322,9 @@ async function runSync(config: Config, opts: SyncOptions): Promise<SyncReport> {
 
     // 6. completeness, including dependencies that ended up with no complete version
     const complete = work.filter((w) => w.blockers.length === 0);
-    cascadeMissingDeps(complete, upstream, warnings);
+    // Published earlier and carried over now: still installable, so its dependents stay.
+    const carriedOver = new Set([...broken].filter((u) => state.published?.[u]));
+    cascadeMissingDeps(complete, upstream, warnings, carriedOver);
     for (const w of work) failures.push(...w.blockers);
     const kept = work.filter((w) => w.blockers.length === 0);
     const keep = new Map<string, ForkPackage>();
@@ -340,7 +349,7 @@ async function runSync(config: Config, opts: SyncOptions): Promise<SyncReport> {
     }
 
     // 7. the fork, published last
-    const fork = await publishFork(config, upstream, host, keep, state, counts, withAppendedVersions(upstream.src, retained.appended), warnings);
+    const fork = await publishFork(config, upstream, host, keep, state, counts, withAppendedVersions(upstream.src, retained.appended), warnings, broken);
     rep.stageDone('registry', `${fork.created ? 'new commit' : 'unchanged'} ${fork.commit.slice(0, 10)} -> ${fork.url}`);
     stage('registry');
 
@@ -399,9 +408,9 @@ function isFullDue(config: Config, state: State, now: Date): boolean {
 }
 
 /** Versions whose required (non-weak) dependency has no complete version would not resolve: leave them out too. */
-function cascadeMissingDeps(complete: VersionWork[], upstream: Upstream, warnings: string[]): void {
+function cascadeMissingDeps(complete: VersionWork[], upstream: Upstream, warnings: string[], alsoKept: ReadonlySet<string>): void {
   for (;;) {
-    const kept = new Set(complete.filter((w) => w.blockers.length === 0).map((w) => w.pkg.uuid));
+    const kept = new Set([...alsoKept, ...complete.filter((w) => w.blockers.length === 0).map((w) => w.pkg.uuid)]);
     let changed = false;
     for (const w of complete) {
       if (w.blockers.length) continue;

@@ -15,7 +15,7 @@ import type { State } from './state.js';
 import { gitSource, type Upstream } from './upstream.js';
 import type { SyncCounts } from './work.js';
 
-export async function publishFork(config: Config, upstream: Upstream, host: GitHost, keep: Map<string, ForkPackage>, state: State, counts: SyncCounts, src: FileSource, warnings: string[]) {
+export async function publishFork(config: Config, upstream: Upstream, host: GitHost, keep: Map<string, ForkPackage>, state: State, counts: SyncCounts, src: FileSource, warnings: string[], broken: ReadonlySet<string>) {
   const gitDir = upstream.gitDir;
   const name = config.registry.repo;
   const branch = config.registry.branch ?? upstream.branch;
@@ -36,8 +36,10 @@ export async function publishFork(config: Config, upstream: Upstream, host: GitH
     const ok = await gitText(['cat-file', '-t', state.fork.commit], { gitDir, allowExitCodes: [128] }).catch(() => '');
     if (ok === 'commit') parent = state.fork.commit;
   }
-  const carried = parent ? await removedUpstream(upstream, parent) : [];
-  for (const c of carried) warnings.push(`${c.name} [${c.uuid}] is no longer in the upstream registry; kept in the fork as published`);
+  const carried = parent ? await carriedOver(upstream, parent, broken) : [];
+  for (const c of carried) {
+    warnings.push(`${c.name} [${c.uuid}] ${broken.has(c.uuid) ? 'has malformed registry files upstream' : 'is no longer in the upstream registry'}; kept in the fork as published`);
+  }
   counts.packagesKept += carried.length;
   const tree = await buildForkTree({
     gitDir, upstreamCommit: upstream.commit, index: upstream.index, src, keep, registryRepoUrl: url,
@@ -55,12 +57,15 @@ export async function publishFork(config: Config, upstream: Upstream, host: GitH
   return { url, branch, commit, created };
 }
 
-/** Packages the published fork lists that upstream's Registry.toml no longer does. */
-async function removedUpstream(upstream: Upstream, parent: string): Promise<Array<{ uuid: string; name: string; path: string }>> {
+/**
+ * Packages the published fork lists that this sync cannot list from upstream: gone from
+ * upstream's Registry.toml, or left out because their upstream files are malformed (`broken`).
+ */
+async function carriedOver(upstream: Upstream, parent: string, broken: ReadonlySet<string>): Promise<Array<{ uuid: string; name: string; path: string }>> {
   const published = await readRegistryIndex(gitSource(upstream.cat, parent, 'published fork'));
-  const upstreamPaths = new Set([...upstream.index.packages.values()].map((p) => p.path));
+  const otherPaths = new Set([...upstream.index.packages].filter(([uuid]) => !broken.has(uuid)).map(([, p]) => p.path));
   return [...published.packages]
     // a path upstream now uses for another package cannot be carried over without clobbering it
-    .filter(([uuid, p]) => !upstream.index.packages.has(uuid) && !upstreamPaths.has(p.path))
+    .filter(([uuid, p]) => (!upstream.index.packages.has(uuid) || broken.has(uuid)) && !otherPaths.has(p.path))
     .map(([uuid, p]) => ({ uuid, name: p.name, path: p.path }));
 }

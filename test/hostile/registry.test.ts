@@ -48,37 +48,52 @@ afterAll(async () => {
   tmp.cleanup();
 });
 
-describe('malformed registry files: fatal, naming the file, nothing published', () => {
+describe('malformed registry files', () => {
   const fatal = (r: SyncReport, stateDir: string, culprit: string) => {
     expect(r.exitCode).toBe(1);
     expect(r.error?.message).toContain(culprit);
     expect(r.fork).toBeUndefined();
     expect(existsSync(path.join(stateDir, 'mirror', 'git', 'General.git'))).toBe(false);
   };
+  /** One package's files are broken: it is left out, naming the file; the rest is published. */
+  const leftOut = async (r: SyncReport, stateDir: string, culprit: string) => {
+    expect(r.error).toBeUndefined();
+    expect(r.exitCode).toBe(3); // Bar_jll 2.0.0+0's artifact 404s in the world, always
+    expect(r.warnings.join('\n')).toContain(culprit);
+    const item = r.failures.find((f) => f.key === `package:${UUIDS.Example}`);
+    expect(item?.code).toBe('bad-registry-file');
+    expect(item?.reason).toContain(culprit);
+    const registry = await git(['--git-dir', path.join(stateDir, 'mirror', 'git', 'General.git'), 'show', 'HEAD:Registry.toml']);
+    expect(registry).not.toContain('name = "Example"');
+    // packages that do not need it are published; those that require it are left out with it
+    expect(registry).toContain('name = "Foo_jll"');
+    expect(registry).toContain('name = "MonoA"');
+    expect(registry).not.toContain('name = "UsesFoo"');
+  };
 
-  it('Registry.toml', async () => {
+  it('Registry.toml: fatal, naming the file, nothing published', async () => {
     const f = copy();
     f['Registry.toml'] += '\n[packages\n';
     const { report, stateDir } = await syncVariant(f);
     fatal(report, stateDir, 'Registry.toml');
   });
 
-  it('Package.toml', async () => {
+  it('Package.toml: that package is left out, the rest published', async () => {
     const f = copy();
     f['E/Example/Package.toml'] = 'name = "Example\nuuid = 1\n';
     const { report, stateDir } = await syncVariant(f);
-    fatal(report, stateDir, 'E/Example/Package.toml');
+    await leftOut(report, stateDir, 'E/Example/Package.toml');
   });
 
-  it('Versions.toml, and a tree hash that is not 40 hex', async () => {
+  it('Versions.toml, and a tree hash that is not 40 hex: that package is left out', async () => {
     const f = copy();
     f['E/Example/Versions.toml'] = '["0.1.0"]\ngit-tree-sha1 = "abc"\n';
     const { report, stateDir } = await syncVariant(f);
-    fatal(report, stateDir, 'E/Example/Versions.toml');
-    expect(report.error?.message).toMatch(/0\.1\.0: git-tree-sha1 must be 40 hex digits, got "abc"/);
+    await leftOut(report, stateDir, 'E/Example/Versions.toml');
+    expect(report.warnings.join('\n')).toMatch(/0\.1\.0: git-tree-sha1 must be 40 hex digits, got "abc"/);
     const g = copy();
     g['E/Example/Versions.toml'] = '["0.1.0"\ngit-tree-sha1 = \n';
-    fatal((await syncVariant(g)).report, path.join(tmp.dir, 'runs', `v${n}`), 'E/Example/Versions.toml');
+    await leftOut((await syncVariant(g)).report, path.join(tmp.dir, 'runs', `v${n}`), 'E/Example/Versions.toml');
   });
 
   it('a registered path that climbs out with ../', async () => {

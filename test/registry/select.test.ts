@@ -124,9 +124,13 @@ describe('selectPackages', () => {
     expect(peak).toBeLessThanOrEqual(2 * 4);
   });
 
-  it('propagates reader errors (naming the file)', async () => {
+  it('a package with malformed registry files is left out, its error naming the file; the rest is selected', async () => {
     const src = fixtureSource(PACKAGES, (f) => f.set('jll/G/GR_jll/Versions.toml', '["0.72.0+0"]\ngit-tree-sha1 = "x"\n'));
-    await expect(select({ packages: ['Plots'] }, src)).rejects.toThrow(/^Test:jll\/G\/GR_jll\/Versions\.toml: /);
+    const sel = await select({ packages: ['Plots'] }, src);
+    expect(sel.broken.map((b) => b.name)).toEqual(['GR_jll']);
+    expect(sel.broken[0]!.error).toMatch(/^Test:jll\/G\/GR_jll\/Versions\.toml: /);
+    expect([...sel.packages.values()].map((p) => p.name)).toContain('Plots');
+    expect([...sel.packages.values()].map((p) => p.name)).not.toContain('GR_jll');
   });
 
   it('suggestNames ranks prefixes first', async () => {

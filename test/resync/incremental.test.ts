@@ -214,4 +214,20 @@ describe('incremental resync', () => {
     // MonoB, which depends on it, is still listed too
     expect(registry).toContain('name = "MonoB"');
   });
+  it('a published package whose upstream files turn malformed is kept as published, and so are its dependents', async () => {
+    const forkRepo = path.join(stateDir, 'mirror', 'git', 'General.git');
+    const show = (p: string) => git(['--git-dir', forkRepo, 'show', `refs/heads/master:${p}`]);
+    const beforeVersions = await show('E/Example/Versions.toml');
+    const beforeUses = await show('U/UsesFoo/Versions.toml');
+    await commitRegistryFile(world.registryDir, 'E/Example/Versions.toml', (t) => t.replace('git-tree-sha1', 'git-tree-sha1 = "broken"\nx'), Math.floor(clock.get() / 1000));
+    clock.advance(60_000);
+    const { report } = await resync();
+    expect(report.error).toBeUndefined();
+    expect(report.warnings.join('\n')).toContain('E/Example/Versions.toml');
+    expect(report.warnings.join('\n')).toContain(`Example [${UUIDS.Example}] has malformed registry files upstream; kept in the fork as published`);
+    expect(report.failures.find((f) => f.key === `package:${UUIDS.Example}`)?.code).toBe('bad-registry-file');
+    expect(await show('E/Example/Versions.toml')).toBe(beforeVersions);
+    expect(await show('Registry.toml')).toContain('name = "Example"');
+    expect(await show('U/UsesFoo/Versions.toml')).toBe(beforeUses);
+  });
 });

@@ -54,8 +54,11 @@ describe('demo (library)', () => {
   it('packs every platform of the JLL and writes a config that loads', async () => {
     expect(r.upstream.artifacts.map((a) => a.platform).sort()).toEqual(['aarch64-linux-gnu', 'x86_64-apple-darwin', 'x86_64-linux-gnu', 'x86_64-w64-mingw32']);
     // The mirror holds exactly those tarballs, byte for byte what was packed (named by sha256).
-    const stored = readdirSync(path.join(dir, 'state', 'mirror', 'artifacts')).sort();
+    // (dot entries are the store's staging dir, never served; it must hold nothing half-copied)
+    const artRoot = path.join(dir, 'state', 'mirror', 'artifacts');
+    const stored = readdirSync(artRoot).filter((n) => !n.startsWith('.')).sort();
     expect(stored).toEqual(r.upstream.artifacts.map((a) => a.sha256).sort());
+    expect(existsSync(path.join(artRoot, '.tmp')) ? readdirSync(path.join(artRoot, '.tmp')) : []).toEqual([]);
     const c = await loadConfig(r.configFile);
     expect(c.git.url).toBe(`${r.insideUrl}/git`);
     const text = demoInstructions(r, false);

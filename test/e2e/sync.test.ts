@@ -15,7 +15,7 @@ import { loadLedger } from '../../src/sync/ledger.js';
 import { sync, type SyncReport } from '../../src/sync/pipeline.js';
 import { tempDir } from '../fixtures/gitrepo.js';
 import { gitWriteTree } from '../fixtures/tarballs.js';
-import { LOST_TREE, makeWorld, UUIDS, type World } from '../fixtures/world.js';
+import { LOST_TREE, makeWorld, UUIDS, writeWorldConfig, type World } from '../fixtures/world.js';
 
 const tmp = tempDir('julia-airgap-e2e-');
 let world: World;
@@ -57,26 +57,7 @@ beforeAll(async () => {
   mkdirSync(path.join(stateDir, 'mirror', 'artifacts'), { recursive: true });
   mirror = await startServer({ host: '127.0.0.1', port: 0, gitRoot: path.join(stateDir, 'mirror', 'git'), artifactsRoot: path.join(stateDir, 'mirror', 'artifacts') });
   const cfg = path.join(tmp.dir, 'airgap.toml');
-  writeFileSync(
-    cfg,
-    [
-      'state_dir = "state"',
-      '[upstream]',
-      `registry = "${world.registryDir}"`,
-      '[select]',
-      'packages = ["UsesFoo", "MonoB", "Bar_jll"]',
-      'platforms = ["x86_64-linux-gnu"]',
-      '[git]',
-      `url = "${mirror.url}/git"`,
-      '[artifacts]',
-      `url = "${mirror.url}/artifacts"`,
-      '[registry]',
-      'repo = "General"',
-      '[sync]',
-      'retries = 1',
-      'timeout_seconds = 10',
-    ].join('\n') + '\n',
-  );
+  writeWorldConfig(cfg, { registry: world.registryDir, stateDir: 'state', mirrorUrl: mirror.url });
   config = await loadConfig(cfg);
   first = await sync(config, { now: () => new Date() });
 });

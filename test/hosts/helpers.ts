@@ -2,14 +2,14 @@
 // reporter that keeps every line, and an independent check of a published fork with plain git.
 
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { parse as parseToml } from 'smol-toml';
 import { loadConfig, type Config } from '../../src/config.js';
 import { makeReporter, type Reporter } from '../../src/sync/report.js';
-import type { World } from '../fixtures/world.js';
+import { writeWorldConfig, type World } from '../fixtures/world.js';
 
 /** Asynchronous: the servers under test run in this process. */
 export async function gitA(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
@@ -25,25 +25,13 @@ export async function gitA(args: string[], opts: { cwd?: string; env?: NodeJS.Pr
 export async function worldConfig(dir: string, world: World, git: string[], stateDir = 'state'): Promise<Config> {
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `airgap-${stateDir}.toml`);
-  writeFileSync(
-    file,
-    [
-      `state_dir = "${stateDir}"`,
-      '[upstream]',
-      `registry = "${world.registryDir}"`,
-      '[select]',
-      'packages = ["UsesFoo", "MonoB", "Bar_jll"]',
-      'platforms = ["x86_64-linux-gnu"]',
-      '[git]',
-      ...git,
-      '[artifacts]',
-      // never fetched by these tests: only written into patched Artifacts.toml files
-      'url = "http://127.0.0.1:8080/artifacts"',
-      '[sync]',
-      'retries = 1',
-      'timeout_seconds = 10',
-    ].join('\n') + '\n',
-  );
+  writeWorldConfig(file, {
+    registry: world.registryDir,
+    stateDir,
+    git,
+    // never fetched by these tests: only written into patched Artifacts.toml files
+    artifacts: ['url = "http://127.0.0.1:8080/artifacts"'],
+  });
   return loadConfig(file);
 }
 

@@ -3,7 +3,7 @@
 // artifact counts per platform, and --sizes gives the tarball sizes.
 
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { plan, type PlanReport } from '../../src/plan/index.js';
 import { sync } from '../../src/sync/pipeline.js';
 import { tempDir } from '../fixtures/gitrepo.js';
-import { makeWorld, type World } from '../fixtures/world.js';
+import { makeWorld, writeWorldConfig, type World } from '../fixtures/world.js';
 
 const CLI = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url));
 const tmp = tempDir('julia-airgap-plan-test-');
@@ -27,20 +27,7 @@ const planTemps = () => readdirSync(tmpdir()).filter((n) => n.startsWith('julia-
 beforeAll(async () => {
   world = await makeWorld(path.join(tmp.dir, 'world'));
   const cfg = path.join(tmp.dir, 'airgap.toml');
-  writeFileSync(
-    cfg,
-    [
-      'state_dir = "state"',
-      '[upstream]',
-      `registry = "${world.registryDir}"`,
-      '[select]',
-      'packages = ["UsesFoo", "MonoB", "Bar_jll"]',
-      'platforms = ["x86_64-linux-gnu"]',
-      '[sync]',
-      'retries = 1',
-      'timeout_seconds = 10',
-    ].join('\n') + '\n',
-  );
+  writeWorldConfig(cfg, { registry: world.registryDir, stateDir: 'state' });
   config = await loadConfig(cfg);
 }, 60_000);
 

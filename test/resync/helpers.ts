@@ -2,10 +2,10 @@
 // and async git (the world's git server runs in this process, so no synchronous children).
 
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig, type Config } from '../../src/config.js';
+import { writeWorldConfig } from '../fixtures/world.js';
 
 const run = promisify(execFile);
 
@@ -26,21 +26,7 @@ export async function git(args: string[], env: Record<string, string> = {}): Pro
 
 export async function writeConfig(dir: string, registryDir: string, extra: string[] = []): Promise<Config> {
   const file = path.join(dir, 'airgap.toml');
-  writeFileSync(
-    file,
-    [
-      'state_dir = "state"',
-      '[upstream]',
-      `registry = "${registryDir}"`,
-      '[select]',
-      'packages = ["UsesFoo", "MonoB", "Bar_jll"]',
-      'platforms = ["x86_64-linux-gnu"]',
-      ...extra,
-      '[sync]',
-      'retries = 1',
-      'timeout_seconds = 10',
-    ].join('\n') + '\n',
-  );
+  writeWorldConfig(file, { registry: registryDir, stateDir: 'state', select: extra });
   return loadConfig(file);
 }
 

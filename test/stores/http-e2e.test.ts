@@ -6,7 +6,7 @@
 
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { parse as parseToml } from 'smol-toml';
@@ -16,7 +16,7 @@ import { startServer, type RunningServer } from '../../src/serve/server.js';
 import { sync, type SyncReport } from '../../src/sync/pipeline.js';
 import { silentReporter } from '../../src/sync/report.js';
 import { tempDir } from '../fixtures/gitrepo.js';
-import { makeWorld, type World } from '../fixtures/world.js';
+import { makeWorld, writeWorldConfig, type World } from '../fixtures/world.js';
 import { nginxHasDav, startDav, type DavServer } from './nginx-dav.js';
 
 const canRun = nginxHasDav();
@@ -57,27 +57,12 @@ describe.skipIf(!canRun)('sync with the http store (nginx DAV)', () => {
 
   const writeConfig = async (name: string, artifactsPath: string, uploadPath: string) => {
     const file = path.join(tmp.dir, name);
-    writeFileSync(
-      file,
-      [
-        'state_dir = "state"',
-        '[upstream]',
-        `registry = "${world.registryDir}"`,
-        '[select]',
-        'packages = ["UsesFoo", "MonoB", "Bar_jll"]',
-        'platforms = ["x86_64-linux-gnu"]',
-        '[git]',
-        `url = "${mirror.url}/git"`,
-        '[artifacts]',
-        'kind = "http"',
-        `url = "${dav.url}/${artifactsPath}"`,
-        `upload_url = "${dav.url}/${uploadPath}"`,
-        'token_env = "AIRGAP_DAV_TOKEN"',
-        '[sync]',
-        'retries = 1',
-        'timeout_seconds = 10',
-      ].join('\n') + '\n',
-    );
+    writeWorldConfig(file, {
+      registry: world.registryDir,
+      stateDir: 'state',
+      git: [`url = "${mirror.url}/git"`],
+      artifacts: ['kind = "http"', `url = "${dav.url}/${artifactsPath}"`, `upload_url = "${dav.url}/${uploadPath}"`, 'token_env = "AIRGAP_DAV_TOKEN"'],
+    });
     return loadConfig(file);
   };
 

@@ -15,7 +15,7 @@ import { sync, type SyncReport } from '../../src/sync/pipeline.js';
 import { silentReporter } from '../../src/sync/report.js';
 import { verify } from '../../src/verify/index.js';
 import { tempDir } from '../fixtures/gitrepo.js';
-import { makeWorld, type World } from '../fixtures/world.js';
+import { makeWorld, writeWorldConfig, type World } from '../fixtures/world.js';
 
 const run = promisify(execFile);
 const tmp = tempDir('julia-airgap-verify-');
@@ -104,24 +104,7 @@ beforeAll(async () => {
   mkdirSync(path.join(mirrorDir, 'artifacts'), { recursive: true });
   const url = await serve(mirrorDir);
   port = served!.server.port;
-  writeFileSync(
-    cfgFile,
-    [
-      'state_dir = "state"',
-      '[upstream]',
-      `registry = "${world.registryDir}"`,
-      '[select]',
-      'packages = ["UsesFoo", "MonoB", "Bar_jll"]',
-      'platforms = ["x86_64-linux-gnu"]',
-      '[git]',
-      `url = "${url}/git"`,
-      '[artifacts]',
-      `url = "${url}/artifacts"`,
-      '[sync]',
-      'retries = 1',
-      'timeout_seconds = 10',
-    ].join('\n') + '\n',
-  );
+  writeWorldConfig(cfgFile, { registry: world.registryDir, stateDir: 'state', mirrorUrl: url });
   config = await loadConfig(cfgFile);
   first = await sync(config);
   // From here on nothing upstream answers: verify must get by on the mirror alone.

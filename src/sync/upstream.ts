@@ -52,7 +52,17 @@ export function upstreamGitConfig(config: Config, env: NodeJS.ProcessEnv): GitCo
   if (!envName) return [];
   const token = env[envName];
   if (!token) throw new ConfigError(config.file, 'upstream.token_env', `environment variable ${envName} is not set`);
-  return [{ key: 'http.extraHeader', value: `Authorization: Bearer ${token}` }];
+  // Scoped to the registry's origin: package repos on other hosts (GitHub, GitLab, ...) must
+  // never receive it, and a redirect to another host cannot carry it along.
+  let origin: string;
+  try {
+    const u = new URL(config.upstream.registry);
+    if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('not http');
+    origin = u.origin;
+  } catch {
+    throw new ConfigError(config.file, 'upstream.token_env', 'is only used for an http(s) registry URL (for ssh, use your ssh keys)');
+  }
+  return [{ key: `http.${origin}/.extraHeader`, value: `Authorization: Bearer ${token}` }];
 }
 
 /** Fetches the upstream registry into `<state>/registry.git` and opens it at the branch head. */

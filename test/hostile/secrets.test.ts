@@ -4,7 +4,7 @@
 // (text or --json), no file of the state dir, and no published repo.
 
 import { execFile } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,7 +21,11 @@ const runs: CliResult[] = [];
 beforeAll(async () => {
   world = await makeWorld(path.join(tmp.dir, 'world'));
   const cfg = path.join(tmp.dir, 'airgap.toml');
-  writeWorldConfig(cfg, { registry: world.registryDir, stateDir, mirrorUrl: 'http://mirror.invalid:8080', upstream: ['token_env = "AIRGAP_TEST_TOKEN"'] });
+  // The registry is served by the same upstream git server as the package repos: the token is
+  // scoped to that origin, so every upstream fetch of this run carries it.
+  cpSync(world.registryDir, path.join(world.root, 'upstream-git', 'registry.git'), { recursive: true });
+  const registry = `${world.gitServer.url}/git/registry.git`;
+  writeWorldConfig(cfg, { registry, stateDir, mirrorUrl: 'http://mirror.invalid:8080', upstream: ['token_env = "AIRGAP_TEST_TOKEN"'] });
   const env = { AIRGAP_TEST_TOKEN: TOKEN, GIT_TRACE: '1', GIT_CURL_VERBOSE: '1', GIT_TRACE_CURL: '1' };
   runs.push(await runCli(['sync', '--config', cfg, '--verbose'], { cwd: tmp.dir, env }));
   // The second run fetches a repo that has gone: git's stderr goes into messages.
